@@ -1,0 +1,1 @@
+"""The kic-conformance harness: spec, scenarios, runner, fuzzing, reports, CLI, pytest plugin."""

@@ -1,0 +1,1 @@
+"""A Documenten API (DRC) double for KIC conformance runs: store, journal, faults, call-backs."""

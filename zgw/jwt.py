@@ -1,0 +1,136 @@
+"""ZGW JWT-Claims: minting tokens for clients and verifying them on the server side.
+
+A ZGW token is an HS256 JWT whose ``client_id`` claim (or, in the legacy format, the JOSE
+header ``client_identifier``) names the client; the server looks up that client's secret and
+verifies the signature. Scopes are never read from the token: the server configures them.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jwt as pyjwt
+from jwt.warnings import InsecureKeyLengthWarning
+
+# ZGW deployments commonly use short shared secrets; the length is the operator's choice.
+warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
+
+ALGORITHM = "HS256"
+#: Tokens older than this (by ``iat``) are refused, like Open Zaak does (seconds).
+DEFAULT_MAX_AGE = 3600
+#: Clock skew tolerated on ``exp``, ``nbf`` and ``iat`` (seconds).
+DEFAULT_LEEWAY = 5
+
+
+class TokenRejected(Exception):
+    """The request's token does not authenticate a known client; ``code`` is the ZGW code."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Client:
+    """A configured API client: its id, shared secret and the scopes the server grants it."""
+
+    client_id: str
+    secret: str
+    scopes: frozenset[str] = frozenset()
+
+
+def mint_token(
+    client_id: str,
+    secret: str,
+    *,
+    issued_at: float | None = None,
+    extra_claims: Mapping[str, Any] | None = None,
+    algorithm: str = ALGORITHM,
+    headers: Mapping[str, Any] | None = None,
+) -> str:
+    """Return a signed ZGW JWT for ``client_id``.
+
+    ``extra_claims`` may override or add claims (``exp``, ``nbf``, ``aud`` ...); tests use it
+    and ``algorithm`` to build tokens a server must refuse.
+    """
+    now = int(time.time() if issued_at is None else issued_at)
+    claims: dict[str, Any] = {
+        "iss": client_id,
+        "iat": now,
+        "client_id": client_id,
+        "user_id": "kic-conformance",
+        "user_representation": "kic-conformance",
+    }
+    claims.update(extra_claims or {})
+    key = None if algorithm == "none" else secret
+    return pyjwt.encode(claims, key, algorithm=algorithm, headers=dict(headers or {}))
+
+
+def bearer(client_id: str, secret: str, **kwargs: Any) -> str:
+    """Return an ``Authorization`` header value carrying a fresh token for the client."""
+    return f"Bearer {mint_token(client_id, secret, **kwargs)}"
+
+
+def verify_authorization(
+    authorization: str | None,
+    clients: Mapping[str, Client],
+    *,
+    max_age: int = DEFAULT_MAX_AGE,
+    leeway: int = DEFAULT_LEEWAY,
+    now: float | None = None,
+) -> Client:
+    """Authenticate an ``Authorization`` header value and return the client it names.
+
+    Raises :class:`TokenRejected` with the ZGW error code for every way a token can be wrong;
+    no malformed input escapes as another exception.
+    """
+    if not authorization or not authorization.startswith("Bearer "):
+        raise TokenRejected("permission_denied", "Authenticatiegegevens zijn niet opgegeven.")
+    token = authorization[len("Bearer ") :].strip()
+    try:
+        header = pyjwt.get_unverified_header(token)
+        unverified = pyjwt.decode(token, options={"verify_signature": False})
+    except (pyjwt.PyJWTError, ValueError, TypeError) as exc:
+        raise TokenRejected("jwt-decode-error", f"JWT could not be decoded: {exc}") from None
+    if not isinstance(unverified, dict):
+        raise TokenRejected("jwt-decode-error", "JWT payload is not a JSON object.")
+    client_id = unverified.get("client_id") or header.get("client_identifier")
+    if not client_id or not isinstance(client_id, str):
+        raise TokenRejected("missing-client-identifier", "The JWT names no client_id.")
+    client = clients.get(client_id)
+    if client is None:
+        raise TokenRejected("invalid-client-identifier", f"Unknown client_id {client_id!r}.")
+    if header.get("alg") != ALGORITHM:
+        raise TokenRejected(
+            "invalid-jwt-signature",
+            f"Only {ALGORITHM} tokens are accepted, got {header.get('alg')!r}.",
+        )
+    try:
+        claims = pyjwt.decode(
+            token,
+            client.secret,
+            algorithms=[ALGORITHM],
+            leeway=leeway,
+            options={"verify_aud": False, "require": []},
+        )
+    except pyjwt.ExpiredSignatureError:
+        raise TokenRejected("jwt-expired", "The JWT has expired.") from None
+    except pyjwt.ImmatureSignatureError:
+        raise TokenRejected("jwt-not-valid-yet", "The JWT is not valid yet (nbf/iat).") from None
+    except pyjwt.InvalidSignatureError:
+        raise TokenRejected("invalid-jwt-signature", "The JWT signature is invalid.") from None
+    except pyjwt.PyJWTError as exc:
+        raise TokenRejected("jwt-decode-error", f"The JWT is invalid: {exc}") from None
+    issued_at = claims.get("iat")
+    if issued_at is not None:
+        if not isinstance(issued_at, (int, float)) or isinstance(issued_at, bool):
+            raise TokenRejected("jwt-decode-error", "The JWT iat claim is not a number.")
+        current = time.time() if now is None else now
+        if current - issued_at > max_age + leeway:
+            raise TokenRejected("jwt-expired", f"The JWT is older than {max_age} seconds.")
+    return client
