@@ -1,0 +1,217 @@
+"""The one result model of a conformance run; every reporter is a consumer of this data.
+
+A run is a list of :class:`CaseResult` (one per scenario or fuzzed operation). Each case holds
+its checks (:class:`CheckResult`, each with a requirement level) and the HTTP exchanges that
+produced them (:class:`Exchange`, Authorization values masked). Verdicts are derived, never
+stored: a failed ``must`` check makes the run NOT CONFORMANT, a failed ``should`` check is a
+warning, a failed ``reference`` check "differs from the reference".
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class Level(str, enum.Enum):
+    """How much a check counts (see DESIGN.md, "Requirement levels and verdicts")."""
+
+    MUST = "must"
+    SHOULD = "should"
+    REFERENCE = "reference"
+
+
+class Outcome(str, enum.Enum):
+    """What one case came to; ordered from best to worst in :data:`OUTCOME_ORDER`."""
+
+    PASSED = "passed"
+    DIFFERS = "differs"  # only reference-level checks failed
+    WARNING = "warning"  # a should-level check failed
+    FAILED = "failed"  # a must-level check failed
+    ERROR = "error"  # the case could not be run (target unreachable mid-run, harness bug)
+    SKIPPED = "skipped"  # not applicable to this run; always carries a reason
+
+
+OUTCOME_ORDER = [
+    Outcome.PASSED,
+    Outcome.SKIPPED,
+    Outcome.DIFFERS,
+    Outcome.WARNING,
+    Outcome.FAILED,
+    Outcome.ERROR,
+]
+
+MASK = "***"
+
+
+def mask_authorization(headers: dict[str, str]) -> dict[str, str]:
+    """Return a copy of ``headers`` whose Authorization value is masked (scheme kept)."""
+    masked = {}
+    for name, value in headers.items():
+        if name.lower() == "authorization":
+            scheme = value.split(" ", 1)[0] if " " in value else ""
+            value = f"{scheme} {MASK}".strip()
+        masked[name] = value
+    return masked
+
+
+@dataclass
+class Exchange:
+    """One HTTP request and its response (or the transport error that replaced it)."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: str | None
+    status: int | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_body: str | None = None
+    elapsed_ms: float | None = None
+    error: str | None = None  # connection refused, timeout, redirect refused, body too large
+    operation_id: str | None = None
+
+    def __post_init__(self) -> None:
+        self.request_headers = mask_authorization(self.request_headers)
+
+
+@dataclass
+class CheckResult:
+    """One named check: did it pass, at what level, and what was expected versus seen."""
+
+    name: str
+    passed: bool
+    level: Level
+    message: str = ""
+    expected: Any = None
+    actual: Any = None
+    exchange_index: int | None = None  # index into CaseResult.exchanges
+
+
+@dataclass
+class CaseResult:
+    """One scenario (``kind="scenario"``) or one fuzzed operation (``kind="fuzz"``)."""
+
+    id: str
+    title: str
+    rule: str  # "kic-001" or "oas:<operationId>"
+    level: Level
+    kind: str = "scenario"
+    tags: list[str] = field(default_factory=list)
+    operations: list[str] = field(default_factory=list)  # operationIds exercised
+    checks: list[CheckResult] = field(default_factory=list)
+    exchanges: list[Exchange] = field(default_factory=list)
+    duration_s: float = 0.0
+    error: str | None = None
+    skip_reason: str | None = None
+    reproduce: str | None = None  # a command or curl line that replays a failure
+    source: str | None = None  # file:line of the scenario
+
+    @property
+    def outcome(self) -> Outcome:
+        if self.skip_reason is not None:
+            return Outcome.SKIPPED
+        if self.error is not None:
+            return Outcome.ERROR
+        failed_levels = {c.level for c in self.checks if not c.passed}
+        if Level.MUST in failed_levels:
+            return Outcome.FAILED
+        if Level.SHOULD in failed_levels:
+            return Outcome.WARNING
+        if Level.REFERENCE in failed_levels:
+            return Outcome.DIFFERS
+        return Outcome.PASSED
+
+    def failed_checks(self) -> list[CheckResult]:
+        return [c for c in self.checks if not c.passed]
+
+
+@dataclass
+class RunResult:
+    """A whole run: target, settings that matter for reproduction, cases, observed statuses."""
+
+    target: str
+    started_at: str
+    finished_at: str = ""
+    spec_version: str = ""
+    fuzz_seed: int | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    cases: list[CaseResult] = field(default_factory=list)
+    # operationId -> status code -> times observed (scenarios and fuzz together)
+    observed_statuses: dict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
+    aborted: str | None = None  # set when the run could not go on (exit code 2)
+
+    def record_status(self, operation_id: str | None, status: int | None) -> None:
+        if operation_id and status is not None:
+            self.observed_statuses[operation_id][status] += 1
+
+    @property
+    def conformant(self) -> bool:
+        """True when no case failed or errored; warnings and reference differences do not count."""
+        if self.aborted:
+            return False
+        return not any(c.outcome in (Outcome.FAILED, Outcome.ERROR) for c in self.cases)
+
+    @property
+    def verdict(self) -> str:
+        if self.aborted:
+            return "COULD NOT RUN"
+        return "CONFORMANT" if self.conformant else "NOT CONFORMANT"
+
+    @property
+    def exit_code(self) -> int:
+        if self.aborted:
+            return 2
+        return 0 if self.conformant else 1
+
+    def counts(self) -> Counter[Outcome]:
+        return Counter(c.outcome for c in self.cases)
+
+    def by_operation(self) -> dict[str, Counter[Outcome]]:
+        """operationId -> outcomes of the cases that exercise it."""
+        table: dict[str, Counter[Outcome]] = defaultdict(Counter)
+        for case in self.cases:
+            for op in dict.fromkeys(case.operations):
+                table[op][case.outcome] += 1
+        return dict(table)
+
+    def by_rule(self) -> dict[str, Counter[Outcome]]:
+        """rule -> outcomes of its cases."""
+        table: dict[str, Counter[Outcome]] = defaultdict(Counter)
+        for case in self.cases:
+            table[case.rule][case.outcome] += 1
+        return dict(table)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view: enums as strings, outcomes and verdict included."""
+
+        def case_dict(case: CaseResult) -> dict[str, Any]:
+            data = asdict(case)
+            data["level"] = case.level.value
+            data["outcome"] = case.outcome.value
+            for check in data["checks"]:
+                check["level"] = Level(check["level"]).value
+            return data
+
+        return {
+            "target": self.target,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "spec_version": self.spec_version,
+            "fuzz_seed": self.fuzz_seed,
+            "settings": self.settings,
+            "verdict": self.verdict,
+            "exit_code": self.exit_code,
+            "aborted": self.aborted,
+            "counts": {o.value: n for o, n in self.counts().items()},
+            "by_operation": {
+                op: {o.value: n for o, n in c.items()} for op, c in self.by_operation().items()
+            },
+            "by_rule": {r: {o.value: n for o, n in c.items()} for r, c in self.by_rule().items()},
+            "observed_statuses": {
+                op: {str(s): n for s, n in sorted(c.items())}
+                for op, c in sorted(self.observed_statuses.items())
+            },
+            "cases": [case_dict(c) for c in self.cases],
+        }
