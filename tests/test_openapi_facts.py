@@ -62,7 +62,7 @@ def _differences(ours: Any, official: Any, where: str = "") -> list[str]:
         return found
     if isinstance(ours, list) and isinstance(official, list) and len(ours) == len(official):
         found = []
-        for index, (mine, theirs) in enumerate(zip(ours, official)):
+        for index, (mine, theirs) in enumerate(zip(ours, official, strict=True)):
             found.extend(_differences(mine, theirs, f"{where}/{index}"))
         return found
     if ours != official:
@@ -84,7 +84,8 @@ def official() -> dict[str, Any]:
 
 def test_openapi_states_the_facts_of_the_official_spec(official: dict[str, Any]) -> None:
     differences = _differences(_facts(_load(OURS)), _facts(official))
-    assert not differences, "openapi.yaml differs from the official spec:\n" + "\n".join(differences)
+    report = "\n".join(differences)
+    assert not differences, f"openapi.yaml differs from the official spec:\n{report}"
 
 
 def test_the_comparison_notices_a_changed_constraint(official: dict[str, Any]) -> None:
