@@ -206,7 +206,7 @@ def read_json(req: falcon.Request, *, max_bytes: int = 5_000_000) -> Any:
         raise ApiError(400, "parse_error", "The request body is empty; a JSON object is expected.")
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ApiError(400, "parse_error", f"JSON parse error - {exc}") from None
 
 

@@ -1,0 +1,233 @@
+"""Configuration of the reference KIC: storage, public URL, API clients, DRC credentials, defects.
+
+A configuration comes from code (``KicConfig(...)``), from a YAML/JSON file
+(``KicConfig.from_file``) or from ``KIC_*`` environment variables (``KicConfig.from_env``).
+Every mistake in a file or the environment raises :class:`ConfigError` naming the key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from zgw.jwt import Client
+
+ALL_SCOPES = frozenset(
+    {"klanten.lezen", "klanten.aanmaken", "klanten.bijwerken", "klanten.verwijderen"}
+)
+
+#: Every deliberate defect the reference KIC can be switched into, with what it breaks.
+DEFECTS: dict[str, str] = {
+    "mirror-skipped": "never POST the DRC mirror of a verzoekinformatieobject",
+    "mirror-wrong-objecttype": "POST the DRC mirror with objectType 'zaak'",
+    "mirror-before-commit": "POST the DRC mirror before the relation is committed",
+    "delete-mirror-skipped": "never delete the DRC mirror",
+    "delete-wrong-mirror": "list DRC mirrors by object only and delete the first one",
+    "delete-mirror-while-visible": "keep the relation visible while deleting the mirror",
+    "field-dropped": "verzoek responses lack 'tekst'",
+    "wrong-type": "contactmoment responses carry onderwerpLinks as one comma-joined string",
+    "create-status-200": "every create answers 200 instead of 201",
+    "filter-ignored": "relation list filters are ignored",
+    "uniqueness-not-enforced": "no verzoek identificatie / VIO / VCM uniqueness checks",
+    "etag-missing": "no ETag header, If-None-Match ignored",
+    "auth-not-checked": "no token needed",
+    "scope-not-enforced": "any authenticated client may do anything",
+    "location-missing": "no Location header on 201",
+    "500-on-bad-input": "POST /klanten without subjectType and malformed JSON answer 500",
+    "validation-422": "validation errors answer 422 instead of 400",
+}
+
+
+class ConfigError(ValueError):
+    """The configuration is wrong; the message names the key and the problem."""
+
+
+@dataclass(frozen=True)
+class DrcCredential:
+    """Credentials the KIC uses for remote APIs whose URLs start with ``api_root``."""
+
+    api_root: str
+    client_id: str
+    secret: str
+
+
+@dataclass
+class KicConfig:
+    """Everything a reference KIC instance needs; see the module docstring for the sources."""
+
+    db_path: str
+    public_base_url: str | None = None
+    clients: dict[str, Client] = field(default_factory=dict)
+    drc_credentials: list[DrcCredential] = field(default_factory=list)
+    http_timeout: float = 10.0
+    defects: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        self.defects = parse_defects(self.defects, "defects")
+        if self.public_base_url is not None:
+            self.public_base_url = self.public_base_url.rstrip("/")
+
+    def credential_for(self, url: str) -> DrcCredential | None:
+        """The credential with the longest ``api_root`` that prefixes ``url``, if any."""
+        best: DrcCredential | None = None
+        for credential in self.drc_credentials:
+            if url.startswith(credential.api_root) and (
+                best is None or len(credential.api_root) > len(best.api_root)
+            ):
+                best = credential
+        return best
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], **overrides: Any) -> KicConfig:
+        """Read a YAML or JSON config file (keys: db, public_base_url, clients, drc, ...)."""
+        data = _read_config_file(Path(path))
+        return cls.from_mapping(data, source=str(path), **overrides)
+
+    @classmethod
+    def from_mapping(
+        cls, data: Mapping[str, Any], *, source: str = "config", **overrides: Any
+    ) -> KicConfig:
+        """Build a config from parsed file content; ``overrides`` win over the file."""
+        known = {"db", "public_base_url", "clients", "drc", "http_timeout", "defects"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(
+                f"{source}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        values: dict[str, Any] = {
+            "db_path": _optional_str(data, "db", source),
+            "public_base_url": _optional_str(data, "public_base_url", source),
+            "clients": parse_clients(data.get("clients", {}), f"{source}: clients"),
+            "drc_credentials": parse_drc_credentials(data.get("drc", []), f"{source}: drc"),
+            "defects": parse_defects(data.get("defects", []), f"{source}: defects"),
+        }
+        if "http_timeout" in data:
+            timeout = data["http_timeout"]
+            if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+                raise ConfigError(f"{source}: http_timeout must be a positive number")
+            values["http_timeout"] = float(timeout)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if not values.get("db_path"):
+            raise ConfigError(f"{source}: no database file given (key 'db' or KIC_DB)")
+        return cls(**values)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> KicConfig:
+        """Read KIC_DB, KIC_PUBLIC_BASE_URL, KIC_CONFIG (a file) and KIC_DEFECTS."""
+        env = os.environ if environ is None else environ
+        data: dict[str, Any] = {}
+        source = "environment"
+        if env.get("KIC_CONFIG"):
+            source = env["KIC_CONFIG"]
+            data = dict(_read_config_file(Path(env["KIC_CONFIG"])))
+        if env.get("KIC_DEFECTS"):
+            data["defects"] = [d for d in env["KIC_DEFECTS"].split(",") if d.strip()]
+        overrides = {
+            "db_path": env.get("KIC_DB"),
+            "public_base_url": env.get("KIC_PUBLIC_BASE_URL"),
+        }
+        try:
+            return cls.from_mapping(data, source=source, **overrides)
+        except ConfigError as exc:
+            if "KIC_DEFECTS" in env and "defects" in str(exc):
+                raise ConfigError(str(exc).replace(f"{source}: defects", "KIC_DEFECTS")) from None
+            raise
+
+
+def parse_defects(value: Any, where: str) -> frozenset[str]:
+    """Normalise a defect list, refusing unknown names with the list of valid ones."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple, set, frozenset)):
+        raise ConfigError(f"{where}: expected a list of defect names")
+    names = frozenset(str(v).strip() for v in value)
+    unknown = sorted(names - DEFECTS.keys())
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown defect(s) {', '.join(unknown)}; valid: {', '.join(sorted(DEFECTS))}"
+        )
+    return names
+
+
+def parse_clients(value: Any, where: str) -> dict[str, Client]:
+    """Parse ``{client_id: {secret: ..., scopes: [..] | "all"}}`` into zgw Clients."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: expected a mapping of client_id to {{secret, scopes}}")
+    clients: dict[str, Client] = {}
+    for client_id, spec in value.items():
+        place = f"{where}.{client_id}"
+        if not isinstance(spec, Mapping):
+            raise ConfigError(f"{place}: expected a mapping with 'secret' and 'scopes'")
+        secret = spec.get("secret")
+        if not isinstance(secret, str) or not secret:
+            raise ConfigError(f"{place}.secret: a non-empty string is required")
+        clients[str(client_id)] = Client(
+            str(client_id), secret, parse_scopes(spec.get("scopes", "all"), f"{place}.scopes")
+        )
+    return clients
+
+
+def parse_scopes(value: Any, where: str) -> frozenset[str]:
+    """``"all"`` (or a list containing it) means all four klanten scopes."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: expected 'all' or a list of scope names")
+    if "all" in value:
+        return ALL_SCOPES
+    unknown = sorted(set(value) - ALL_SCOPES)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown scope(s) {', '.join(unknown)}; valid: all, "
+            + ", ".join(sorted(ALL_SCOPES))
+        )
+    return frozenset(value)
+
+
+def parse_drc_credentials(value: Any, where: str) -> list[DrcCredential]:
+    """Parse ``[{api_root, client_id, secret}, ...]``."""
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: expected a list of {{api_root, client_id, secret}}")
+    credentials = []
+    for index, item in enumerate(value):
+        place = f"{where}[{index}]"
+        if not isinstance(item, Mapping):
+            raise ConfigError(f"{place}: expected a mapping with api_root, client_id, secret")
+        fields = {}
+        for key in ("api_root", "client_id", "secret"):
+            if not isinstance(item.get(key), str) or not item[key]:
+                raise ConfigError(f"{place}.{key}: a non-empty string is required")
+            fields[key] = item[key]
+        credentials.append(DrcCredential(**fields))
+    return credentials
+
+
+def _optional_str(data: Mapping[str, Any], key: str, source: str) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"{source}: {key} must be a string")
+    return value
+
+
+def _read_config_file(path: Path) -> Mapping[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from None
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise ConfigError(
+            f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}"
+        ) from None
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{path}: the top level must be a mapping")
+    return data

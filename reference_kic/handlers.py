@@ -1,0 +1,247 @@
+"""Falcon resources of the reference KIC: a collection and an item resource per kind,
+the API root map and the served spec.
+
+Order of checks per request, as the reference: 405 (Falcon, before auth) -> 403 (token,
+scope) -> 400 unknown query parameters / 404 unknown uuid -> 400 validation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import falcon
+import yaml
+
+from zgw.errors import ApiError, ValidationFailed, fout_body, invalid, read_json
+
+from . import auth
+from .config import KicConfig
+from .kinds import Kind, Renderer
+from .rules import NON_FIELD
+from .service import KicService, not_found
+from .spec import load_spec
+from .storage import Store
+from .urls import COLLECTIONS, UUID_RE, base_url, netloc, parse_local
+from .validation import is_url
+
+JSON = "application/json"
+
+
+class Context:
+    """What every resource shares: config, store, service, authorizer."""
+
+    def __init__(self, config: KicConfig, store: Store, service: KicService) -> None:
+        self.config = config
+        self.store = store
+        self.service = service
+        self.auth = auth.Authorizer(config)
+        self.defects = config.defects
+
+    def base(self, req: falcon.Request) -> str:
+        return base_url(req, self.config.public_base_url)
+
+    def read_body(self, req: falcon.Request) -> Any:
+        try:
+            return read_json(req)
+        except ApiError as exc:
+            if exc.code == "parse_error" and "500-on-bad-input" in self.defects:
+                raise RuntimeError("defect 500-on-bad-input: unparsed body") from None
+            raise
+
+
+def _json(resp: falcon.Response, body: Any, status: int = 200) -> str:
+    text = json.dumps(body)
+    resp.status = falcon.code_to_http_status(status)
+    resp.content_type = JSON
+    resp.text = text
+    return text
+
+
+def _last(value: Any) -> str:
+    """Repeated query parameters: the last value wins (as the reference)."""
+    return value[-1] if isinstance(value, list) else value
+
+
+class CollectionResource:
+    """``/api/v1/<collection>``: list (with filters) and create."""
+
+    def __init__(self, kind: Kind, ctx: Context, render: Renderer) -> None:
+        self.kind = kind
+        self.ctx = ctx
+        self.render = render
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self.ctx.auth.require(req, auth.READ)
+        base = self.ctx.base(req)
+        where = self._filters(req, base)
+        rows = [] if where is None else self.ctx.store.list(self.kind.collection, where)
+        render = self.render
+        _json(resp, [render(row, base) for row in rows])
+
+    def _filters(self, req: falcon.Request, base: str) -> dict[str, str] | None:
+        """Column filters for the query, or None when they can match nothing."""
+        filters = self.kind.filters
+        if filters is None:
+            return {}
+        unknown = sorted(set(req.params) - filters.keys())
+        if unknown:
+            raise invalid(
+                NON_FIELD, "unknown-parameters", f"Onbekende query parameters: {', '.join(unknown)}"
+            )
+        where: dict[str, str] = {}
+        matches_nothing = False
+        for name, spec in filters.items():
+            if name not in req.params:
+                continue
+            value = _last(req.params[name])
+            if spec.validate_url and not is_url(value):
+                raise invalid(name, "invalid", "Voer een geldige URL in.")
+            if spec.mode == "exact":
+                where[spec.column] = value
+                continue
+            parsed = parse_local(value)
+            if parsed is not None and parsed[0] != spec.target:
+                raise invalid(name, "invalid-type", f"De URL verwijst niet naar een {spec.target}.")
+            if parsed is None or netloc(value) != netloc(base):
+                matches_nothing = True
+                continue
+            where[spec.column] = parsed[1]
+        if "filter-ignored" in self.ctx.defects:
+            return {}
+        return None if matches_nothing else where
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self.ctx.auth.require(req, auth.CREATE)
+        body = self.ctx.read_body(req)
+        if (
+            self.kind.collection == "klanten"
+            and "500-on-bad-input" in self.ctx.defects
+            and isinstance(body, dict)
+            and "subjectType" not in body
+        ):
+            raise RuntimeError("defect 500-on-bad-input: no subjectType")
+        base = self.ctx.base(req)
+        row = self.ctx.service.create(self.kind, body, base)
+        created = self.render(row, base)
+        status = 200 if "create-status-200" in self.ctx.defects else 201
+        _json(resp, created, status)
+        if "location-missing" not in self.ctx.defects:
+            resp.set_header("Location", created["url"])
+
+
+def _etag(text: str) -> str:
+    return '"' + hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest() + '"'
+
+
+def _if_none_match(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return etag in tags
+
+
+class ItemResource:
+    """``/api/v1/<collection>/{uuid}``: read (ETag/304) and delete."""
+
+    def __init__(self, kind: Kind, ctx: Context, render: Renderer) -> None:
+        self.kind = kind
+        self.ctx = ctx
+        self.render = render
+
+    def _uuid(self, uuid: str) -> str:
+        # Malformed uuids are simply unknown resources (404), as in the reference.
+        if not UUID_RE.match(uuid):
+            raise not_found()
+        return uuid
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, uuid: str) -> None:
+        self.ctx.auth.require(req, auth.READ)
+        row = self.ctx.store.get(self.kind.collection, self._uuid(uuid))
+        if row is None:
+            raise not_found()
+        text = _json(resp, self.render(row, self.ctx.base(req)))
+        if "etag-missing" in self.ctx.defects:
+            return
+        etag = _etag(text)
+        resp.set_header("ETag", etag)
+        if _if_none_match(req.get_header("If-None-Match"), etag):
+            resp.status = falcon.HTTP_304
+            resp.text = None
+            resp.content_type = None
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, uuid: str) -> None:
+        self.ctx.auth.require(req, auth.DELETE)
+        self.ctx.service.delete(self.kind, self._uuid(uuid), self.ctx.base(req))
+        resp.status = falcon.HTTP_204
+        resp.content_type = None
+
+
+class UpdatableItemResource(ItemResource):
+    """Items of klanten, contactmomenten and verzoeken also take PUT and PATCH."""
+
+    def _update(self, req: falcon.Request, resp: falcon.Response, uuid: str, partial: bool) -> None:
+        self.ctx.auth.require(req, auth.UPDATE)
+        uuid = self._uuid(uuid)
+        if not self.ctx.store.exists(self.kind.collection, uuid):
+            raise not_found()
+        body = self.ctx.read_body(req)
+        row = self.ctx.service.update(self.kind, uuid, body, partial=partial)
+        _json(resp, self.render(row, self.ctx.base(req)))
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response, uuid: str) -> None:
+        self._update(req, resp, uuid, partial=False)
+
+    def on_patch(self, req: falcon.Request, resp: falcon.Response, uuid: str) -> None:
+        self._update(req, resp, uuid, partial=True)
+
+
+class RootResource:
+    """``/api/v1/``: a map of the eight collections; no authorization needed."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        base = self.ctx.base(req)
+        _json(resp, {name: f"{base}/{name}" for name in COLLECTIONS})
+
+
+class SchemaResource:
+    """``/api/v1/schema/openapi.yaml|json``: the contract with an absolute servers URL."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._cache: dict[tuple[str, str], str] = {}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, fmt: str) -> None:
+        if fmt not in ("yaml", "json"):
+            raise not_found()
+        base = self.ctx.base(req)
+        key = (base, fmt)
+        text = self._cache.get(key)
+        if text is None:
+            spec = dict(load_spec())
+            spec["servers"] = [{"url": base}]
+            if fmt == "json":
+                text = json.dumps(spec, ensure_ascii=False)
+            else:
+                text = yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)
+            if len(self._cache) < 16:
+                self._cache[key] = text
+        resp.content_type = JSON if fmt == "json" else "application/vnd.oai.openapi"
+        resp.text = text
+        resp.set_header("X-OAS-Version", str(load_spec().get("openapi", "3.0.0")))
+
+
+def validation_422(
+    req: falcon.Request, resp: falcon.Response, ex: ValidationFailed, params
+) -> None:
+    """Error handler for the ``validation-422`` defect: ValidatieFout bodies with status 422."""
+    body = fout_body(req, 422, ex.code, ex.title, ex.detail, ex.invalid_params)
+    resp.status = falcon.code_to_http_status(422)
+    resp.content_type = "application/problem+json"
+    resp.text = json.dumps(body)

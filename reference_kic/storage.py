@@ -1,0 +1,187 @@
+"""SQLite storage of the reference KIC: one file, WAL, one connection per thread.
+
+Every resource is a table with its ``uuid``, the stored representation as JSON (``data``,
+local relations held as uuids) and a few indexed columns the API filters, joins or checks
+uniqueness on. Foreign keys cascade like the reference's, except verzoekinformatieobjecten:
+their rows may only disappear through the kic-001 service, so deleting a verzoek that still
+has one fails loudly instead of silently skipping the DRC.
+
+Several gunicorn workers share the file; writes that check uniqueness run inside
+``BEGIN IMMEDIATE`` so they are serialised across processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+#: table -> extra indexed columns (the data keys they mirror have the same name).
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "klanten": (),
+    "contactmomenten": ("klant",),
+    "verzoeken": ("klant", "bronorganisatie", "identificatie"),
+    "objectcontactmomenten": ("contactmoment", "object"),
+    "objectverzoeken": ("verzoek", "object"),
+    "verzoekinformatieobjecten": ("verzoek", "informatieobject"),
+    "verzoekcontactmomenten": ("verzoek", "contactmoment"),
+    "verzoekproducten": ("verzoek", "product", "productCode"),
+}
+
+_COMMON_COLUMNS = (
+    "seq INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL UNIQUE,\n"
+    "    hidden INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL"
+)
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS klanten (
+    {common});
+CREATE TABLE IF NOT EXISTS contactmomenten (
+    {common},
+    klant TEXT REFERENCES klanten(uuid) ON DELETE CASCADE);
+CREATE INDEX IF NOT EXISTS contactmomenten_klant ON contactmomenten(klant);
+CREATE TABLE IF NOT EXISTS verzoeken (
+    {common},
+    klant TEXT REFERENCES klanten(uuid) ON DELETE CASCADE,
+    bronorganisatie TEXT NOT NULL, identificatie TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS verzoeken_klant ON verzoeken(klant);
+CREATE INDEX IF NOT EXISTS verzoeken_identificatie ON verzoeken(identificatie, bronorganisatie);
+CREATE TABLE IF NOT EXISTS objectcontactmomenten (
+    {common},
+    contactmoment TEXT NOT NULL REFERENCES contactmomenten(uuid) ON DELETE CASCADE,
+    object TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS oco_pair ON objectcontactmomenten(contactmoment, object);
+CREATE TABLE IF NOT EXISTS objectverzoeken (
+    {common},
+    verzoek TEXT NOT NULL REFERENCES verzoeken(uuid) ON DELETE CASCADE,
+    object TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS ov_pair ON objectverzoeken(verzoek, object);
+CREATE TABLE IF NOT EXISTS verzoekinformatieobjecten (
+    {common},
+    verzoek TEXT NOT NULL REFERENCES verzoeken(uuid) ON DELETE RESTRICT,
+    informatieobject TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS vio_pair ON verzoekinformatieobjecten(verzoek, informatieobject);
+CREATE TABLE IF NOT EXISTS verzoekcontactmomenten (
+    {common},
+    verzoek TEXT NOT NULL REFERENCES verzoeken(uuid) ON DELETE CASCADE,
+    contactmoment TEXT NOT NULL REFERENCES contactmomenten(uuid) ON DELETE CASCADE);
+CREATE INDEX IF NOT EXISTS vcm_pair ON verzoekcontactmomenten(verzoek, contactmoment);
+CREATE INDEX IF NOT EXISTS vcm_contactmoment ON verzoekcontactmomenten(contactmoment);
+CREATE TABLE IF NOT EXISTS verzoekproducten (
+    {common},
+    verzoek TEXT NOT NULL REFERENCES verzoeken(uuid) ON DELETE CASCADE,
+    product TEXT NOT NULL, productCode TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS vp_verzoek ON verzoekproducten(verzoek);
+""".replace("{common}", _COMMON_COLUMNS)
+
+
+class StorageError(Exception):
+    """The database could not be opened or prepared; the message names the file."""
+
+
+def _row_to_dict(row: tuple[str, str]) -> dict[str, Any]:
+    data = json.loads(row[1])
+    data["uuid"] = row[0]
+    return data
+
+
+class Store:
+    """Thread-safe access to the KIC database file (a connection per thread and process)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+        try:
+            with contextlib.closing(self._connect()) as conn:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot use database file {path!r}: {exc}") from None
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+        )
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=30000")
+        return conn
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection (a fresh one after a fork: connections never cross it)."""
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            local.conn = self._connect()
+            local.pid = os.getpid()
+        return local.conn
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction taken with BEGIN IMMEDIATE; committed unless the block raises."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # -- reads ------------------------------------------------------------------------------
+    def get(self, table: str, uuid: str, *, include_hidden: bool = False) -> dict[str, Any] | None:
+        """One row as its stored dict (plus ``uuid``), or None."""
+        hidden = "" if include_hidden else " AND hidden = 0"
+        row = self.conn.execute(
+            f"SELECT uuid, data FROM {table} WHERE uuid = ?{hidden}", (uuid,)
+        ).fetchone()
+        return _row_to_dict(row) if row else None
+
+    def exists(self, table: str, uuid: str) -> bool:
+        """True when a visible row with this uuid exists."""
+        sql = f"SELECT 1 FROM {table} WHERE uuid = ? AND hidden = 0"
+        return self.conn.execute(sql, (uuid,)).fetchone() is not None
+
+    def list(
+        self, table: str, where: Mapping[str, Any] | None = None, *, include_hidden: bool = False
+    ) -> list[dict[str, Any]]:
+        """Visible rows in insertion order, filtered on exact column values."""
+        clauses = [] if include_hidden else ["hidden = 0"]
+        params: list[Any] = []
+        for column, value in (where or {}).items():
+            clauses.append(f"{column} = ?")
+            params.append(value)
+        sql = f"SELECT uuid, data FROM {table}"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY seq"
+        return [_row_to_dict(row) for row in self.conn.execute(sql, params)]
+
+    # -- writes (inside ``write()``) -----------------------------------------------------------
+    @staticmethod
+    def insert(conn: sqlite3.Connection, table: str, uuid: str, data: Mapping[str, Any]) -> None:
+        columns = TABLE_COLUMNS[table]
+        names = ", ".join(("uuid", "data", *columns))
+        marks = ", ".join("?" * (2 + len(columns)))
+        values = [uuid, json.dumps(data), *(data.get(c) for c in columns)]
+        conn.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", values)
+
+    @staticmethod
+    def update(conn: sqlite3.Connection, table: str, uuid: str, data: Mapping[str, Any]) -> None:
+        columns = TABLE_COLUMNS[table]
+        assignments = ", ".join(f"{c} = ?" for c in ("data", *columns))
+        values = [json.dumps(data), *(data.get(c) for c in columns), uuid]
+        conn.execute(f"UPDATE {table} SET {assignments} WHERE uuid = ?", values)
+
+    @staticmethod
+    def delete(conn: sqlite3.Connection, table: str, uuid: str) -> None:
+        conn.execute(f"DELETE FROM {table} WHERE uuid = ?", (uuid,))
+
+    @staticmethod
+    def set_hidden(conn: sqlite3.Connection, table: str, uuids: list[str], hidden: bool) -> None:
+        conn.executemany(
+            f"UPDATE {table} SET hidden = ? WHERE uuid = ?", [(int(hidden), u) for u in uuids]
+        )
