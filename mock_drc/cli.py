@@ -1,0 +1,165 @@
+"""``mock-drc``: the command line of the mock DRC.
+
+``mock-drc serve --port N`` runs it under gunicorn with one worker process and several
+threads (gthread), so the state stays in one process and consistent across threads.
+Without ``--client``, the mock trusts ``kic:kic-secret`` (every scope). Bad arguments give a
+clear message and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from mock_drc.app import create_app
+from mock_drc.config import ALL_SCOPES, DEFAULT_CLIENT, DrcConfig
+from mock_drc.fields import url_problem
+from mock_drc.paths import CONTROL_ROOT, DOCUMENTS_ROOT, ZAKEN_ROOT
+from mock_drc.store import DrcState
+from zgw.jwt import Client
+
+
+def _credentials(value: str) -> tuple[str, str]:
+    client_id, sep, secret = value.partition(":")
+    if not sep or not client_id or not secret:
+        raise argparse.ArgumentTypeError(f"expected CLIENT_ID:SECRET, got {value!r}")
+    return client_id, secret
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number 1-65535, got {value!r}")
+    return int(value)
+
+
+def _threads(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 256:
+        raise argparse.ArgumentTypeError(f"expected a thread count 1-256, got {value!r}")
+    return int(value)
+
+
+def _url(value: str) -> str:
+    problem = url_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{value!r}: {problem}")
+    return value.rstrip("/")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mock-drc", description="A Documenten API (DRC) double for KIC conformance runs."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser("serve", help="serve the mock DRC with gunicorn")
+    serve.add_argument("--port", type=_port, required=True, help="TCP port to listen on")
+    serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    serve.add_argument(
+        "--lenient",
+        action="store_true",
+        help="skip the call-back into the KIC on mirror create/delete",
+    )
+    serve.add_argument(
+        "--accept-any-token",
+        action="store_true",
+        help="accept every request, with or without a valid JWT",
+    )
+    serve.add_argument(
+        "--client",
+        action="append",
+        type=_credentials,
+        default=[],
+        metavar="ID:SECRET",
+        help="a JWT client the DRC trusts, with every scope (repeatable; "
+        f"default {DEFAULT_CLIENT.client_id}:{DEFAULT_CLIENT.secret})",
+    )
+    serve.add_argument(
+        "--callback-client",
+        type=_credentials,
+        metavar="ID:SECRET",
+        default=("mock-drc", "mock-drc-secret"),
+        help="credentials of the JWT sent when calling the KIC back "
+        "(default mock-drc:mock-drc-secret)",
+    )
+    serve.add_argument("--threads", type=_threads, default=8, help="worker threads (default 8)")
+    serve.add_argument(
+        "--public-base-url",
+        type=_url,
+        metavar="URL",
+        help="scheme and host used in URLs the DRC hands out (default: taken from each request)",
+    )
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> DrcConfig:
+    clients = {cid: Client(cid, secret, ALL_SCOPES) for cid, secret in args.client}
+    return DrcConfig(
+        clients=clients or {DEFAULT_CLIENT.client_id: DEFAULT_CLIENT},
+        accept_any_token=args.accept_any_token,
+        strict=not args.lenient,
+        callback_credentials=args.callback_client,
+        public_base_url=args.public_base_url,
+    )
+
+
+def _port_problem(host: str, port: int) -> str | None:
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
+
+
+def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    problem = _port_problem(args.host, args.port)
+    if problem:
+        parser.error(problem)
+    config = config_from_args(args)
+    app = create_app(config, DrcState())
+    base = f"http://{args.host}:{args.port}"
+
+    def announce(worker: Any) -> None:
+        print(
+            f"mock DRC ready at {base} (documents {base}{DOCUMENTS_ROOT}, "
+            f"zaken {base}{ZAKEN_ROOT}, control {base}{CONTROL_ROOT}); strict={config.strict}",
+            flush=True,
+        )
+
+    class _Gunicorn(BaseApplication):
+        def load_config(self) -> None:
+            settings = {
+                "bind": f"{args.host}:{args.port}",
+                "workers": 1,
+                "worker_class": "gthread",
+                "threads": args.threads,
+                "graceful_timeout": 3,
+                "post_worker_init": announce,
+                "errorlog": "-",
+            }
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return app
+
+    _Gunicorn().run()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(args, parser)
+    parser.error(f"unknown command {args.command!r}")  # argparse already refuses; kept for clarity
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

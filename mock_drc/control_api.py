@@ -1,0 +1,175 @@
+"""The control API under ``/_mock/``: inspect and steer a running mock DRC over HTTP.
+
+Not journaled, not faulted, no JWT, no content negotiation (plain ``curl -d`` works).
+
+- ``GET /_mock/journal?method=&path=&path_contains=&since=`` -> JSON array of entries
+  (``since``: only entries with a larger id); ``DELETE /_mock/journal`` -> 204.
+- ``POST /_mock/reset`` -> 204: forget documents, mirrors, zaken, links, journal and faults.
+- ``POST /_mock/documents`` (body: document fields, may be empty) -> 201 the document.
+- ``POST /_mock/zaken`` (body: zaak fields, may be empty) -> 201 the zaak.
+- ``POST /_mock/zaken/links`` (body: ``{"zaak": url, "contactmoment": url}`` or with
+  ``"verzoek"``) -> 201 the zaakcontactmoment / zaakverzoek.
+- ``GET /_mock/faults`` -> array; ``POST /_mock/faults`` (body: ``method, path, status?,
+  body?, delay?, drop?, count?``) -> 201 the rule; ``DELETE /_mock/faults`` -> 204 (all);
+  ``DELETE /_mock/faults/{id}`` -> 204 or 404.
+- ``GET /_mock/state`` -> ``{documents, mirrors, zaken, links, faults, baseUrl, config}``.
+
+Invalid input gets a 400 ValidatieFout naming the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+
+from mock_drc.common import (
+    answer_json,
+    json_object_body,
+    public_base,
+    reject_unknown_params,
+    single_param,
+)
+from mock_drc.config import DrcConfig
+from mock_drc.fields import FieldErrors
+from mock_drc.store import DrcState
+from zgw.errors import ApiError, ValidationFailed, invalid
+
+
+class _Control:
+    def __init__(self, state: DrcState, config: DrcConfig) -> None:
+        self.state = state
+        self.config = config
+
+
+def _created(resp: falcon.Response, body: dict[str, Any]) -> None:
+    answer_json(resp, body, 201)
+
+
+class JournalResource(_Control):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        reject_unknown_params(req, {"method", "path", "path_contains", "since"})
+        since = single_param(req, "since")
+        if since is not None and not since.lstrip("-").isdigit():
+            raise invalid("since", "invalid", "since must be a journal entry id (a whole number).")
+        answer_json(
+            resp,
+            self.state.journal(
+                method=single_param(req, "method") or None,
+                path=single_param(req, "path") or None,
+                path_contains=single_param(req, "path_contains") or None,
+                since_id=int(since) if since is not None else None,
+            ),
+        )
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self.state.clear_journal()
+        resp.status = falcon.HTTP_204
+
+
+class ResetResource(_Control):
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self.state.reset()
+        resp.status = falcon.HTTP_204
+
+
+class SeedDocumentResource(_Control):
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        fields = json_object_body(req, empty_ok=True)
+        try:
+            _created(
+                resp, self.state.create_document(base_url=public_base(req, self.config), **fields)
+            )
+        except FieldErrors as exc:
+            raise ValidationFailed(exc.params) from None
+
+
+class SeedZaakResource(_Control):
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        fields = json_object_body(req, empty_ok=True)
+        try:
+            _created(resp, self.state.create_zaak(base_url=public_base(req, self.config), **fields))
+        except FieldErrors as exc:
+            raise ValidationFailed(exc.params) from None
+
+
+class ZaakLinkResource(_Control):
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = json_object_body(req)
+        unknown = sorted(set(body) - {"zaak", "contactmoment", "verzoek"})
+        if unknown:
+            raise invalid(
+                unknown[0], "unknown-field", "A link has only zaak, contactmoment, verzoek."
+            )
+        try:
+            link = self.state.link_zaak(
+                body.get("zaak"),  # type: ignore[arg-type]  # checked by link_zaak
+                contactmoment=body.get("contactmoment"),
+                verzoek=body.get("verzoek"),
+                base_url=public_base(req, self.config),
+            )
+        except FieldErrors as exc:
+            raise ValidationFailed(exc.params) from None
+        _created(resp, link)
+
+
+class FaultsResource(_Control):
+    FIELDS = frozenset({"method", "path", "status", "body", "delay", "drop", "count"})
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        answer_json(resp, self.state.faults())
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        rule = json_object_body(req)
+        unknown = sorted(set(rule) - self.FIELDS)
+        if unknown:
+            raise invalid(
+                unknown[0], "unknown-field", f"A fault rule has only {sorted(self.FIELDS)}."
+            )
+        try:
+            _created(
+                resp,
+                self.state.add_fault(
+                    rule.get("method"),  # type: ignore[arg-type]  # validated by add_fault
+                    rule.get("path"),  # type: ignore[arg-type]
+                    status=rule.get("status"),
+                    body=rule.get("body"),
+                    delay=rule.get("delay", 0.0),
+                    drop=rule.get("drop", False),
+                    count=rule.get("count", 1),
+                ),
+            )
+        except FieldErrors as exc:
+            raise ValidationFailed(exc.params) from None
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self.state.clear_faults()
+        resp.status = falcon.HTTP_204
+
+
+class FaultResource(_Control):
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, fault_id: str) -> None:
+        if not fault_id.isdigit() or not self.state.remove_fault(int(fault_id)):
+            raise ApiError(404, "not_found", f"No fault rule {fault_id}.")
+        resp.status = falcon.HTTP_204
+
+
+class StateResource(_Control):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        answer_json(resp, {**self.state.snapshot(), "config": self.config.summary()})
+
+
+def add_routes(app: falcon.App, prefix: str, state: DrcState, config: DrcConfig) -> None:
+    """Mount the control API under ``prefix`` (``/_mock/``)."""
+    routes = {
+        "journal": JournalResource,
+        "reset": ResetResource,
+        "documents": SeedDocumentResource,
+        "zaken": SeedZaakResource,
+        "zaken/links": ZaakLinkResource,
+        "faults": FaultsResource,
+        "faults/{fault_id}": FaultResource,
+        "state": StateResource,
+    }
+    for path, resource in routes.items():
+        app.add_route(prefix + path, resource(state, config))
