@@ -1,0 +1,103 @@
+"""``reference-kic serve``: run the reference KIC under gunicorn.
+
+Example: ``reference-kic serve --port 8000 --db /tmp/kic.db --config kic.yaml --workers 2``.
+Configuration mistakes end with exit code 2 and one line naming the problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from .config import DEFECTS, ConfigError, KicConfig
+from .storage import StorageError
+
+
+class _GunicornServer(BaseApplication):
+    """Gunicorn driven programmatically: every worker builds its own app from ``config``."""
+
+    def __init__(self, config: KicConfig, options: dict[str, Any]) -> None:
+        self.kic_config = config
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from .app import create_app
+
+        return create_app(self.kic_config)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reference-kic", description="The reference Klantinteracties API (KIC 1.0.0-rc1)."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the KIC with gunicorn")
+    serve.add_argument("--port", type=int, required=True, help="TCP port to listen on")
+    serve.add_argument("--db", required=True, help="SQLite database file (created if missing)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    serve.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
+    serve.add_argument("--config", help="YAML/JSON file with clients and drc credentials")
+    serve.add_argument("--public-base-url", help="e.g. http://kic.example/api/v1")
+    serve.add_argument(
+        "--defect",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="switch on a deliberate defect (for testing the suite): " + ", ".join(DEFECTS),
+    )
+    return parser
+
+
+def load_config(args: argparse.Namespace) -> KicConfig:
+    overrides = {"db_path": args.db, "public_base_url": args.public_base_url}
+    if args.config:
+        config = KicConfig.from_file(args.config, **overrides)
+    else:
+        config = KicConfig.from_mapping({}, source="command line", **overrides)
+    if args.defect:
+        config.defects = config.defects | frozenset(args.defect)
+        config.__post_init__()
+    return config
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not 0 < args.port < 65536:
+        print(f"reference-kic: --port {args.port} is not a TCP port", file=sys.stderr)
+        return 2
+    if args.workers < 1 or args.threads < 1:
+        print("reference-kic: --workers and --threads must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        config = load_config(args)
+        # Fail here, once, with a clear message rather than in every worker.
+        from .storage import Store
+
+        Store(config.db_path)
+    except (ConfigError, StorageError) as exc:
+        print(f"reference-kic: {exc}", file=sys.stderr)
+        return 2
+    options = {
+        "bind": f"{args.host}:{args.port}",
+        "workers": args.workers,
+        "threads": args.threads,
+        "worker_class": "gthread",
+        "accesslog": None,
+        "timeout": 60,
+    }
+    _GunicornServer(config, options).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
