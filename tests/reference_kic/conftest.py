@@ -69,7 +69,8 @@ class Api:
         client: str | None = None,
         **kwargs: Any,
     ) -> falcon.testing.Result:
-        all_headers = auth_header(client or self.client) if (client or self.client) else {}
+        who = self.client if client is None else client
+        all_headers = auth_header(who) if who else {}
         all_headers.update(headers or {})
         if not path.startswith("/"):
             path = "/api/v1/" + path
