@@ -40,13 +40,12 @@ def _request_socket(env: dict[str, Any]) -> socket.socket | None:
     return sock if isinstance(sock, socket.socket) else None
 
 
-def drop_connection(env: dict[str, Any]) -> bool:
-    """Close the client connection without an HTTP response; False if the server hides it.
+def drop_connection(sock: socket.socket | None) -> bool:
+    """Close the client connection without an HTTP response; False if there is no socket.
 
     Shutting down (rather than closing) sends a clean FIN, so the client sees the server
     disconnect before any response; the server's later write fails and is ignored.
     """
-    sock = _request_socket(env)
     if sock is None:
         return False
     with contextlib.suppress(OSError):
@@ -75,6 +74,8 @@ class RecordingMiddleware:
             return
         req.context.started = time.perf_counter()
         req.context.time = dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        # Found before the body is buffered, because buffering replaces wsgi.input.
+        connection = _request_socket(req.env)
         req.context.raw_body = self._buffer_body(req)
         req.context.callback = None
         req.context.dropped = False
@@ -85,7 +86,7 @@ class RecordingMiddleware:
         if fault["delay"]:
             time.sleep(fault["delay"])
         if fault["drop"]:
-            req.context.dropped = drop_connection(req.env)
+            req.context.dropped = drop_connection(connection)
             if not req.context.dropped:
                 raise ApiError(
                     502,

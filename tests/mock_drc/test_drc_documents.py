@@ -4,6 +4,7 @@ DRC 1.0.1 and 1.5.0 response schemas."""
 from __future__ import annotations
 
 import base64
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +70,6 @@ def test_document_url_ends_in_a_uuid4_under_the_documents_root(mock_drc: MockDrc
     document = mock_drc.create_document()
     prefix = mock_drc.documents_root + "enkelvoudiginformatieobjecten/"
     assert document["url"].startswith(prefix)
-    import uuid
-
     assert uuid.UUID(document["url"][len(prefix) :]).version == 4
 
 
