@@ -1,0 +1,180 @@
+"""Each deliberate defect changes exactly the behaviour it names (the correct KIC is the
+contrast, covered by the other test modules)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import (
+    contactmoment_body,
+    klant_body,
+    make_config,
+    path_of,
+    uuid_of,
+    verzoek_body,
+)
+
+from reference_kic.config import DEFECTS, ConfigError, KicConfig
+
+
+def _vio(kic, drc, verzoek=None):
+    verzoek = verzoek or kic.create("verzoeken", verzoek_body())["url"]
+    doc = drc.add_document()
+    return kic.call(
+        "POST", "verzoekinformatieobjecten", json={"verzoek": verzoek, "informatieobject": doc}
+    )
+
+
+def test_mirror_skipped(make_served_kic, drc):
+    kic = make_served_kic(defects=frozenset({"mirror-skipped"}))
+    assert _vio(kic, drc).status_code == 201
+    assert drc.received("POST", "objectinformatieobjecten") == []
+
+
+def test_mirror_wrong_objecttype(make_served_kic, drc):
+    kic = make_served_kic(defects=frozenset({"mirror-wrong-objecttype"}))
+    _vio(kic, drc)
+    [post] = drc.received("POST", "objectinformatieobjecten")
+    assert post.json["objectType"] == "zaak"
+
+
+def test_mirror_before_commit_is_refused_by_a_strict_drc(make_served_kic, drc):
+    kic = make_served_kic(defects=frozenset({"mirror-before-commit"}))
+    response = _vio(kic, drc)
+    assert drc.callbacks and drc.callbacks[-1][2] == []  # the call-back did not see the row
+    assert response.status_code == 400
+
+
+def test_delete_mirror_skipped(make_served_kic, drc):
+    kic = make_served_kic(defects=frozenset({"delete-mirror-skipped"}))
+    vio = _vio(kic, drc).json()
+    assert kic.call("DELETE", f"verzoekinformatieobjecten/{uuid_of(vio['url'])}").status_code == 204
+    assert len(drc.mirrors) == 1
+
+
+def test_delete_wrong_mirror(make_served_kic, drc):
+    drc.strict = False
+    kic = make_served_kic(defects=frozenset({"delete-wrong-mirror"}))
+    verzoek = kic.create("verzoeken", verzoek_body())["url"]
+    _vio(kic, drc, verzoek)
+    second = _vio(kic, drc, verzoek).json()
+    assert (
+        kic.call("DELETE", f"verzoekinformatieobjecten/{uuid_of(second['url'])}").status_code == 204
+    )
+    [listing] = drc.received("GET", "objectinformatieobjecten")
+    assert "informatieobject" not in listing.params
+    assert [m["informatieobject"] for m in drc.mirrors.values()] == [second["informatieobject"]]
+
+
+def test_delete_mirror_while_visible_is_refused_by_a_strict_drc(make_served_kic, drc):
+    kic = make_served_kic(defects=frozenset({"delete-mirror-while-visible"}))
+    vio = _vio(kic, drc).json()
+    response = kic.call("DELETE", f"verzoekinformatieobjecten/{uuid_of(vio['url'])}")
+    assert response.status_code == 400
+    assert drc.callbacks[-1][2] == [vio]
+
+
+def test_field_dropped(make_api):
+    api = make_api(defects=frozenset({"field-dropped"}))
+    created = api.create("verzoeken", verzoek_body(tekst="hallo"))
+    assert "tekst" not in created
+    assert "tekst" not in api.call("GET", path_of(created["url"])).json
+
+
+def test_wrong_type(make_api):
+    api = make_api(defects=frozenset({"wrong-type"}))
+    links = ["https://a.example/1", "https://b.example/2"]
+    created = api.create("contactmomenten", contactmoment_body(onderwerpLinks=links))
+    assert created["onderwerpLinks"] == ",".join(links)
+
+
+def test_create_status_200(make_api):
+    api = make_api(defects=frozenset({"create-status-200"}))
+    assert api.call("POST", "klanten", json=klant_body()).status_code == 200
+
+
+def test_filter_ignored(make_api):
+    api = make_api(defects=frozenset({"filter-ignored"}))
+    verzoek = api.create("verzoeken", verzoek_body())["url"]
+    other = api.create("verzoeken", verzoek_body())["url"]
+    api.create("verzoekproducten", {"verzoek": verzoek, "productIdentificatie": {"code": "A"}})
+    api.create("verzoekproducten", {"verzoek": other, "productIdentificatie": {"code": "B"}})
+    assert len(api.call("GET", "verzoekproducten", params={"verzoek": verzoek}).json) == 2
+    assert api.call("GET", "verzoekproducten", params={"foo": "1"}).status_code == 400
+
+
+def test_uniqueness_not_enforced(make_api):
+    api = make_api(defects=frozenset({"uniqueness-not-enforced"}))
+    api.create("verzoeken", verzoek_body(identificatie="V-1"))
+    assert api.call("POST", "verzoeken", json=verzoek_body(identificatie="V-1")).status_code == 201
+    verzoek = api.create("verzoeken", verzoek_body())["url"]
+    contactmoment = api.create("contactmomenten", contactmoment_body())["url"]
+    body = {"verzoek": verzoek, "contactmoment": contactmoment}
+    api.create("verzoekcontactmomenten", body)
+    assert api.call("POST", "verzoekcontactmomenten", json=body).status_code == 201
+
+
+def test_uniqueness_not_enforced_for_vios(make_served_kic, drc):
+    kic = make_served_kic(defects=frozenset({"uniqueness-not-enforced"}))
+    verzoek = kic.create("verzoeken", verzoek_body())["url"]
+    body = {"verzoek": verzoek, "informatieobject": drc.add_document()}
+    kic.create("verzoekinformatieobjecten", body)
+    assert kic.call("POST", "verzoekinformatieobjecten", json=body).status_code == 201
+
+
+def test_etag_missing(make_api):
+    api = make_api(defects=frozenset({"etag-missing"}))
+    klant = path_of(api.create("klanten", klant_body())["url"])
+    result = api.call("GET", klant, headers={"If-None-Match": "*"})
+    assert result.status_code == 200 and "ETag" not in result.headers
+
+
+def test_auth_not_checked(make_api):
+    api = make_api(defects=frozenset({"auth-not-checked"}))
+    assert api.call("GET", "klanten", client="").status_code == 200
+
+
+def test_scope_not_enforced(make_api):
+    api = make_api(defects=frozenset({"scope-not-enforced"}))
+    assert api.call("POST", "klanten", json=klant_body(), client="lezer").status_code == 201
+    assert api.call("GET", "klanten", client="").status_code == 403
+
+
+def test_location_missing(make_api):
+    api = make_api(defects=frozenset({"location-missing"}))
+    result = api.call("POST", "klanten", json=klant_body())
+    assert result.status_code == 201 and "Location" not in result.headers
+
+
+def test_500_on_bad_input(make_api):
+    api = make_api(defects=frozenset({"500-on-bad-input"}))
+    assert api.call("POST", "klanten", json={"subject": "https://p.example/1"}).status_code == 500
+    malformed = api.call(
+        "POST", "verzoeken", body="{x", headers={"Content-Type": "application/json"}
+    )
+    assert malformed.status_code == 500
+    assert api.call("POST", "klanten", json=klant_body()).status_code == 201
+
+
+def test_validation_422(make_api):
+    api = make_api(defects=frozenset({"validation-422"}))
+    result = api.call("POST", "verzoeken", json={})
+    assert result.status_code == 422
+    assert {p["name"] for p in result.json["invalidParams"]} >= {"bronorganisatie", "status"}
+
+
+def test_every_defect_has_a_test_here():
+    names = {
+        name.removeprefix("test_").replace("_", "-")
+        for name in globals()
+        if name.startswith("test_")
+    }
+    for defect in DEFECTS:
+        assert any(n.startswith(defect) for n in names), defect
+
+
+def test_unknown_defect_is_a_config_error_listing_the_valid_ones(tmp_path):
+    with pytest.raises(ConfigError) as raised:
+        make_config(tmp_path, defects=frozenset({"no-such-defect"}))
+    assert "no-such-defect" in str(raised.value) and "mirror-skipped" in str(raised.value)
+    with pytest.raises(ConfigError, match="KIC_DEFECTS"):
+        KicConfig.from_env({"KIC_DB": str(tmp_path / "x.db"), "KIC_DEFECTS": "mirror-skipped,oops"})
