@@ -1,0 +1,110 @@
+"""The harness's only way to the mock DRC: its HTTP control API under ``<drc base>/_mock/``.
+
+The same code drives an in-process DRC and one started apart (``--drc-url``). Every call
+raises :class:`DrcControlError` with a clear message when the DRC is unreachable or refuses.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import httpx
+
+DOCUMENTS_PATH = "/documenten/api/v1"
+ZAKEN_PATH = "/zaken/api/v1"
+
+
+class DrcControlError(Exception):
+    """The mock DRC's control API could not do what was asked."""
+
+
+class DrcControl:
+    """A thread-safe client of one mock DRC's control API."""
+
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._client = httpx.Client(timeout=timeout, trust_env=False, follow_redirects=False)
+        self._lock = threading.Lock()
+        self._cursor: int | None = None
+
+    @property
+    def documents_root(self) -> str:
+        return self.base_url + DOCUMENTS_PATH
+
+    @property
+    def zaken_root(self) -> str:
+        return self.base_url + ZAKEN_PATH
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _call(self, method: str, path: str, *, json: Any = None, params: Any = None) -> Any:
+        url = f"{self.base_url}/_mock/{path}"
+        try:
+            response = self._client.request(method, url, json=json, params=params)
+        except httpx.HTTPError as exc:
+            raise DrcControlError(f"mock DRC at {self.base_url} unreachable: {exc}") from None
+        if response.status_code >= 400:
+            raise DrcControlError(
+                f"mock DRC refused {method} /_mock/{path} with {response.status_code}: "
+                f"{response.text[:500]}"
+            )
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise DrcControlError(
+                f"mock DRC answered {method} /_mock/{path} without JSON"
+            ) from None
+
+    def ping(self) -> None:
+        """Raise :class:`DrcControlError` unless the control API answers."""
+        self._call("GET", "faults")
+
+    def journal(self, since: int | None = None, method: str | None = None) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {}
+        if since is not None:
+            params["since"] = since
+        if method:
+            params["method"] = method
+        return list(self._call("GET", "journal", params=params) or [])
+
+    def journal_cursor(self) -> int:
+        """The id of the newest journal entry now (0 when empty); cheap after the first call."""
+        with self._lock:
+            entries = self.journal(since=self._cursor)
+            if entries:
+                self._cursor = max(int(e["id"]) for e in entries)
+            elif self._cursor is None:
+                self._cursor = 0
+            return self._cursor
+
+    def reset(self) -> None:
+        self._call("POST", "reset")
+
+    def create_document(self, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self._call("POST", "documents", json=fields or {})
+
+    def create_zaak(self, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self._call("POST", "zaken", json=fields or {})
+
+    def link_zaak(self, link: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", "zaken/links", json=link)
+
+    def unlink_zaak(self, link: dict[str, Any]) -> dict[str, Any] | None:
+        return self._call("DELETE", "zaken/links", json=link)
+
+    def add_fault(self, rule: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", "faults", json=rule)
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "faults")
+
+    def state(self) -> dict[str, Any]:
+        return self._call("GET", "state")
+
+    def mirrors(self) -> list[dict[str, Any]]:
+        return list((self.state() or {}).get("mirrors") or [])

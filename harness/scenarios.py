@@ -1,0 +1,345 @@
+"""The scenario library: loading YAML scenario files into :class:`Scenario` objects, and linting.
+
+Each file is parsed with line numbers (:mod:`harness.yamlload`), validated against
+``scenario.schema.json``, then checked for what a schema cannot see: every ``call:`` names an
+operationId of the spec, every ``{variable}`` used is defined before use, and ids are unique
+over the library. Every problem is reported as ``file:line: message``; :func:`load_library`
+raises :class:`ScenarioError` listing them all, :func:`lint` returns them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from harness import matchers, yamlload
+from harness.results import Level
+from harness.spec import Spec, load_spec
+
+SCHEMA_PATH = Path(__file__).resolve().parent / "scenario.schema.json"
+DEFAULT_LIBRARY = Path(__file__).resolve().parent.parent / "scenarios"
+STEP_KINDS = ("call", "request", "drc", "drc_expect")
+BUILTIN_VARS = frozenset({"api_root", "documents_root", "zaken_root", "unique", "year"})
+TEMPLATE_FILTERS = frozenset({"uuid"})
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?:\|([A-Za-z_]+))?\}")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in one scenario file."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class ScenarioError(Exception):
+    """One or more scenario files are not in the scenario format; ``problems`` says where."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass
+class Step:
+    """One step: its kind (call, request, drc, drc_expect), its raw mapping and its line."""
+
+    kind: str
+    data: dict[str, Any]
+    line: int
+    index: int
+    cleanup: bool = False
+
+    @property
+    def label(self) -> str:
+        head = self.data.get(self.kind)
+        if self.kind == "request" and isinstance(head, dict):
+            head = f"{head.get('method', '?')} {head.get('path', '?')}"
+        if self.kind == "drc_expect":
+            head = ", ".join(head) if isinstance(head, dict) else head
+        prefix = "cleanup " if self.cleanup else ""
+        return f"{prefix}step {self.index + 1} ({self.kind}: {head})"
+
+
+@dataclass
+class Scenario:
+    """One loaded, validated scenario."""
+
+    id: str
+    title: str
+    rule: str
+    level: Level
+    tags: list[str]
+    requires: list[str]
+    description: str
+    vars: dict[str, Any]
+    steps: list[Step]
+    finally_steps: list[Step]
+    file: Path
+    line: int = 1
+    operations: list[str] = field(default_factory=list)
+
+    @property
+    def source(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    @property
+    def uses_faults(self) -> bool:
+        """Fault rules are global to the DRC, so such scenarios must not run concurrently."""
+        return any(s.kind == "drc" and s.data.get("drc") == "fault" for s in self.steps)
+
+
+@lru_cache(maxsize=1)
+def format_schema() -> dict[str, Any]:
+    """The JSON Schema of the scenario format."""
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def _schema_problems(document: Any, file: str) -> list[Problem]:
+    schema = format_schema()
+    validator = jsonschema.Draft7Validator(schema)
+    problems = []
+    for error in validator.iter_errors(document):
+        path = list(error.absolute_path)
+        if error.validator == "oneOf" and len(path) == 2 and path[0] in ("steps", "finally"):
+            problems.extend(_step_problems(document, path, error.instance, file))
+            continue
+        problems.append(Problem(file, yamlload.line_of(document, path), _describe(error)))
+    return problems
+
+
+def _step_problems(document: Any, path: list[Any], step: Any, file: str) -> list[Problem]:
+    """Precise errors for one step: its kind first, then the schema of that kind."""
+    line = yamlload.line_of(document, path)
+    if not isinstance(step, dict):
+        return [
+            Problem(file, line, "a step must be a mapping with one of: " + ", ".join(STEP_KINDS))
+        ]
+    kinds = [k for k in STEP_KINDS if k in step]
+    if len(kinds) != 1:
+        found = ", ".join(kinds) if kinds else "none"
+        return [
+            Problem(
+                file,
+                line,
+                f"a step needs exactly one kind key ({', '.join(STEP_KINDS)}); found {found}",
+            )
+        ]
+    definition = {"call": "callStep", "request": "requestStep", "drc": "drcStep"}.get(
+        kinds[0], "drcExpectStep"
+    )
+    schema = {**format_schema(), "$ref": f"#/definitions/{definition}"}
+    schema.pop("required", None)
+    schema.pop("properties", None)
+    schema.pop("additionalProperties", None)
+    validator = jsonschema.Draft7Validator(schema)
+    problems = []
+    for error in validator.iter_errors(step):
+        sub = [*path, *error.absolute_path]
+        problems.append(Problem(file, yamlload.line_of(document, sub), _describe(error)))
+    return problems or [Problem(file, line, "this step does not match the scenario format")]
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    where = ".".join(str(p) for p in error.absolute_path) or "top level"
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        allowed = ", ".join(sorted(error.schema.get("properties", {})))
+        return f"{where}: unknown key(s) {', '.join(map(str, extra))}; allowed: {allowed}"
+    if error.validator == "required":
+        return f"{where}: {error.message}"
+    if error.validator == "not" and isinstance(error.instance, dict):
+        return f"{where}: give either body or raw_body, not both"
+    if error.absolute_path and error.absolute_path[-1] == "auth":
+        return (
+            f"{where}: expected default, none, invalid, wrong-secret, {{client: narrow}} or "
+            f"{{token: ...}}, got {error.instance!r}"
+        )
+    message = error.message
+    if len(message) > 300:
+        message = message[:297] + "..."
+    return f"{where}: {message}"
+
+
+def _placeholders(value: Any) -> list[tuple[str, str | None]]:
+    """Every ``{name}`` / ``{name|filter}`` in a tree (regex patterns are not templates)."""
+    found: list[tuple[str, str | None]] = []
+    if isinstance(value, str):
+        found.extend((m.group(1), m.group(2)) for m in PLACEHOLDER.finditer(value))
+    elif isinstance(value, dict):
+        for item in value.values():
+            found.extend(_placeholders(item))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            found.extend(_placeholders(item))
+    elif isinstance(value, matchers.Contains):
+        found.extend(_placeholders(list(value.items)))
+    return found
+
+
+def _semantic_problems(document: dict[str, Any], file: str, spec: Spec) -> list[Problem]:
+    problems: list[Problem] = []
+    defined = set(BUILTIN_VARS) | set(document.get("vars") or {})
+    all_saved = set(defined)
+    for section in ("steps", "finally"):
+        for step in document.get(section) or []:
+            all_saved |= set(step.get("save") or {})
+    for section in ("steps", "finally"):
+        known = defined if section == "steps" else all_saved
+        for index, step in enumerate(document.get(section) or []):
+            line = yamlload.line_of(document, [section, index])
+            operation_ids = []
+            if "call" in step:
+                operation_ids.append(("call", step["call"]))
+            schema_ref = (step.get("expect") or {}).get("schema")
+            if isinstance(schema_ref, str):
+                operation_ids.append(("expect.schema", schema_ref))
+            for key, op_id in operation_ids:
+                if op_id not in spec.operations:
+                    close = [o for o in spec.operations if o.split("_")[0] == op_id.split("_")[0]]
+                    hint = f"; similar: {', '.join(sorted(close)[:6])}" if close else ""
+                    problems.append(Problem(file, line, f"{key}: no operation {op_id!r}{hint}"))
+            if "call" in step and step["call"] in spec.operations:
+                op = spec.operations[step["call"]]
+                missing = sorted(set(op.path_params) - set(step.get("path") or {}))
+                if missing:
+                    problems.append(
+                        Problem(file, line, f"path: {step['call']} needs {', '.join(missing)}")
+                    )
+            used = {k: v for k, v in step.items() if k != "save"}
+            for name, filt in _placeholders(used):
+                if name not in known:
+                    problems.append(
+                        Problem(file, line, f"variable {{{name}}} is used before it is defined")
+                    )
+                if filt is not None and filt not in TEMPLATE_FILTERS:
+                    problems.append(
+                        Problem(file, line, f"unknown template filter |{filt} (known: uuid)")
+                    )
+            if section == "steps":
+                known = known | set(step.get("save") or {})
+    return problems
+
+
+def _build(document: dict[str, Any], file: Path, spec: Spec) -> Scenario:
+    def steps(section: str) -> list[Step]:
+        result = []
+        for index, raw in enumerate(document.get(section) or []):
+            kind = next(k for k in STEP_KINDS if k in raw)
+            line = yamlload.line_of(document, [section, index])
+            result.append(Step(kind, raw, line, index, cleanup=section == "finally"))
+        return result
+
+    main, cleanup = steps("steps"), steps("finally")
+    operations: list[str] = []
+    for step in [*main, *cleanup]:
+        if step.kind == "call":
+            operations.append(step.data["call"])
+        elif step.kind == "request":
+            op = spec.find_operation(step.data["request"]["method"], step.data["request"]["path"])
+            if op is not None:
+                operations.append(op.operation_id)
+    tags = list(dict.fromkeys([*(document.get("tags") or []), file.parent.name]))
+    return Scenario(
+        id=document["id"],
+        title=document["title"],
+        rule=document["rule"],
+        level=Level(document.get("level", "must")),
+        tags=tags,
+        requires=list(document.get("requires") or []),
+        description=str(document.get("description") or "").strip(),
+        vars=dict(document.get("vars") or {}),
+        steps=main,
+        finally_steps=cleanup,
+        file=file,
+        line=getattr(document, "line", 1) or 1,
+        operations=list(dict.fromkeys(operations)),
+    )
+
+
+def load_file(path: str | Path, spec: Spec | None = None) -> tuple[Scenario | None, list[Problem]]:
+    """Load one scenario file: the scenario (None when invalid) and its problems."""
+    file = Path(path)
+    name = str(file)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Problem(name, 1, f"cannot read the file ({exc})")]
+    try:
+        document = yamlload.load(text)
+    except yamlload.YamlFormatError as exc:
+        return None, [Problem(name, exc.line, exc.message)]
+    if not isinstance(document, dict):
+        return None, [Problem(name, 1, "a scenario file must be one YAML mapping (id, title, ...)")]
+    problems = _schema_problems(document, name)
+    if problems:
+        return None, problems
+    spec = spec or load_spec()
+    problems = _semantic_problems(document, name, spec)
+    if problems:
+        return None, problems
+    return _build(document, file, spec), []
+
+
+def scenario_files(paths: list[str | Path] | None = None) -> list[Path]:
+    """Every ``*.yaml``/``*.yml`` file under the given files or folders, sorted."""
+    roots = [Path(p) for p in paths] if paths else [DEFAULT_LIBRARY]
+    files: list[Path] = []
+    for root in roots:
+        if root.is_dir():
+            files.extend(sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml")))
+        else:
+            files.append(root)
+    return list(dict.fromkeys(files))
+
+
+def lint(
+    paths: list[str | Path] | None = None, spec: Spec | None = None
+) -> tuple[list[Scenario], list[Problem]]:
+    """Load every scenario file under ``paths``; return the good scenarios and all problems."""
+    problems: list[Problem] = []
+    roots = [Path(p) for p in paths] if paths else [DEFAULT_LIBRARY]
+    for root in roots:
+        if not root.exists():
+            problems.append(Problem(str(root), 0, "no such file or folder"))
+    scenarios: list[Scenario] = []
+    seen: dict[str, Scenario] = {}
+    for file in scenario_files([r for r in roots if r.exists()]):
+        scenario, found = load_file(file, spec)
+        problems.extend(found)
+        if scenario is None:
+            continue
+        if scenario.id in seen:
+            first = seen[scenario.id]
+            problems.append(
+                Problem(
+                    str(file),
+                    scenario.line,
+                    f"id {scenario.id!r} is already used at {first.source}",
+                )
+            )
+            continue
+        seen[scenario.id] = scenario
+        scenarios.append(scenario)
+    return scenarios, problems
+
+
+def load_library(paths: list[str | Path] | None = None, spec: Spec | None = None) -> list[Scenario]:
+    """Load the scenario library (default: the repository's ``scenarios/``, recursively).
+
+    Raises :class:`ScenarioError` naming file:line for every problem in any file.
+    """
+    scenarios, problems = lint(paths, spec)
+    if problems:
+        raise ScenarioError(problems)
+    return scenarios

@@ -1,0 +1,361 @@
+"""The KIC contract as the harness sees it: openapi.yaml parsed once, operations by operationId.
+
+:func:`load_spec` parses the project's ``openapi.yaml`` (or a given file) once per path and
+returns a :class:`Spec`: every operation with its method, path template, parameters, request
+schema and documented responses (schema and headers per status), and
+:meth:`Spec.validate_response`, which checks one response against what the operation documents,
+OpenAPI 3.0 aware (``nullable``, ``readOnly``/``writeOnly``, ``$ref``) through
+openapi-schema-validator's OAS 3.0 read validator and format checker.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from openapi_schema_validator import OAS30ReadValidator, oas30_format_checker
+
+PROJECT_SPEC = Path(__file__).resolve().parent.parent / "openapi.yaml"
+OFFICIAL_SPEC = Path("/work/shared/specs/kic-1.0.0-rc1.openapi.yaml")
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+JSON_MEDIA_TYPES = ("application/json", "application/problem+json")
+
+
+class SpecError(Exception):
+    """The OpenAPI file cannot be used; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One operation parameter (path, query or header)."""
+
+    name: str
+    location: str
+    required: bool
+    schema: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ResponseDoc:
+    """A documented response: its status, JSON schema (None when bodiless) and headers."""
+
+    status: str  # "200", "4XX" or "default"
+    schema: dict[str, Any] | None
+    media_types: tuple[str, ...]
+    headers: dict[str, dict[str, Any]]  # header name -> {"required": bool, "schema": {...}}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the spec, with every ``$ref`` of its parameters and responses resolved."""
+
+    operation_id: str
+    method: str  # upper case
+    path: str  # template relative to the API root, e.g. /klanten/{uuid}
+    tags: tuple[str, ...]
+    scopes: tuple[str, ...]
+    parameters: tuple[Parameter, ...]
+    request_schema: dict[str, Any] | None
+    responses: dict[str, ResponseDoc]
+
+    @property
+    def path_params(self) -> list[str]:
+        return [p.name for p in self.parameters if p.location == "path"]
+
+    def response_for(self, status: int) -> ResponseDoc | None:
+        """The documented response for ``status``: exact code, then ``4XX``, then ``default``."""
+        for key in (str(status), f"{str(status)[0]}XX", "default"):
+            if key in self.responses:
+                return self.responses[key]
+        return None
+
+    def documented_statuses(self) -> list[int]:
+        return sorted(int(s) for s in self.responses if s.isdigit())
+
+
+@dataclass
+class Spec:
+    """The parsed contract; build it with :func:`load_spec`."""
+
+    path: Path
+    raw: dict[str, Any]
+    operations: dict[str, Operation]
+    version: str
+    _validators: dict[Any, Any] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def operation(self, operation_id: str) -> Operation:
+        try:
+            return self.operations[operation_id]
+        except KeyError:
+            raise KeyError(f"no operation {operation_id!r} in {self.path}") from None
+
+    def find_operation(self, method: str, path: str) -> Operation | None:
+        """The operation whose method and path template match a concrete relative path."""
+        segments = [s for s in path.split("?")[0].strip("/").split("/") if s]
+        for op in self.operations.values():
+            if op.method != method.upper():
+                continue
+            template = [s for s in op.path.strip("/").split("/") if s]
+            if len(template) == len(segments) and all(
+                t == s or (t.startswith("{") and t.endswith("}"))
+                for t, s in zip(template, segments, strict=True)
+            ):
+                return op
+        return None
+
+    def _components(self) -> dict[str, Any]:
+        if "components" not in self._validators:
+            self._validators["components"] = _nullable_enums(self.raw.get("components", {}))
+        return self._validators["components"]
+
+    def _validator(self, schema: dict[str, Any]) -> Any:
+        key = id(schema)
+        with self._lock:
+            validator = self._validators.get(key)
+            if validator is None:
+                # Wrap so that "#/components/..." references resolve against the spec.
+                root = {
+                    "allOf": [_nullable_enums(schema)],
+                    "components": self._components(),
+                }
+                validator = OAS30ReadValidator(root, format_checker=oas30_format_checker)
+                self._validators[key] = validator
+            return validator
+
+    def validate_schema(
+        self, schema: dict[str, Any], instance: Any, where: str = "body"
+    ) -> list[str]:
+        """Problems of ``instance`` against an OpenAPI 3.0 ``schema`` (response semantics)."""
+        problems = []
+        for error in sorted(self._validator(schema).iter_errors(instance), key=_error_sort_key):
+            location = _json_path(error.absolute_path)
+            problems.append(f"{where}{location}: {error.message}")
+        return problems
+
+    def validate_response(
+        self, operation_id: str, status: int, headers: dict[str, str], body: Any
+    ) -> list[str]:
+        """Everything wrong with one response of ``operation_id`` against the contract.
+
+        ``body`` is either the raw body (``bytes``; empty means no body) or an already parsed
+        JSON value (``None`` meaning no body). Returns human-readable problems; empty means
+        the response conforms.
+        """
+        op = self.operation(operation_id)
+        lowered = {k.lower(): v for k, v in (headers or {}).items()}
+        present, parsed, parse_problem = _parse_body(body)
+        if status == 304 and any(p.name.lower() == "if-none-match" for p in op.parameters):
+            # A conditional GET answered "not modified": HTTP semantics, no body allowed.
+            return ["a 304 response must not have a body"] if present else []
+        doc = op.response_for(status)
+        if doc is None:
+            documented = ", ".join(str(s) for s in op.documented_statuses())
+            return [
+                f"status {status} is not documented for {operation_id} (documented: {documented})"
+            ]
+        problems: list[str] = []
+        for name, header in doc.headers.items():
+            value = lowered.get(name.lower())
+            if value is None:
+                if header.get("required"):
+                    problems.append(f"header {name}: required but missing")
+                continue
+            if header.get("schema"):
+                problems.extend(self.validate_schema(header["schema"], value, f"header {name}"))
+        if doc.schema is None:
+            if present and status == 204:
+                problems.append("a 204 response must not have a body")
+            return problems
+        content_type = lowered.get("content-type", "").split(";")[0].strip().lower()
+        if not present:
+            problems.append(f"body: missing; a {' or '.join(doc.media_types)} body is documented")
+            return problems
+        if (
+            content_type
+            and content_type not in JSON_MEDIA_TYPES
+            and not content_type.endswith("+json")
+        ):
+            problems.append(f"header Content-Type: {content_type!r} is not a JSON media type")
+        if parse_problem:
+            problems.append(parse_problem)
+            return problems
+        problems.extend(self.validate_schema(doc.schema, parsed))
+        return problems
+
+
+def _nullable_enums(node: Any) -> Any:
+    """A copy of ``node`` where every ``nullable`` enum also lists ``None``.
+
+    OpenAPI 3.0 lets ``nullable: true`` admit ``null`` whatever the other keywords say, but a
+    JSON Schema ``enum`` would still refuse it (the official spec's nullable ``subjectType``).
+    """
+    if isinstance(node, dict):
+        copy = {k: _nullable_enums(v) for k, v in node.items()}
+        enum = copy.get("enum")
+        if copy.get("nullable") is True and isinstance(enum, list) and None not in enum:
+            copy["enum"] = [*enum, None]
+        return copy
+    if isinstance(node, list):
+        return [_nullable_enums(v) for v in node]
+    return node
+
+
+def _parse_body(body: Any) -> tuple[bool, Any, str | None]:
+    """(present, parsed value, problem) for a raw or parsed body."""
+    if isinstance(body, (bytes, bytearray)):
+        if not body.strip():
+            return False, None, None
+        try:
+            return True, json.loads(body), None
+        except (ValueError, UnicodeDecodeError) as exc:
+            return True, None, f"body: not valid JSON ({exc})"
+    return body is not None, body, None
+
+
+def _error_sort_key(error: Any) -> tuple[str, str]:
+    return (_json_path(error.absolute_path), error.message)
+
+
+def _json_path(parts: Any) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+class _Resolver:
+    """Resolves local ``$ref`` pointers of one document, refusing cycles and dangling refs."""
+
+    def __init__(self, raw: dict[str, Any], source: Path) -> None:
+        self.raw = raw
+        self.source = source
+
+    def deref(self, node: Any, seen: tuple[str, ...] = ()) -> Any:
+        while isinstance(node, dict) and "$ref" in node:
+            ref = node["$ref"]
+            if not isinstance(ref, str) or not ref.startswith("#/"):
+                raise SpecError(f"{self.source}: only local references are supported, not {ref!r}")
+            if ref in seen:
+                raise SpecError(f"{self.source}: circular reference {ref}")
+            seen = (*seen, ref)
+            target: Any = self.raw
+            for part in ref[2:].split("/"):
+                part = part.replace("~1", "/").replace("~0", "~")
+                if not isinstance(target, dict) or part not in target:
+                    raise SpecError(f"{self.source}: reference {ref} points nowhere")
+                target = target[part]
+            node = target
+        return node
+
+
+def _build_operations(
+    raw: dict[str, Any], source: Path, resolver: _Resolver
+) -> dict[str, Operation]:
+    operations: dict[str, Operation] = {}
+    paths = raw.get("paths")
+    if not isinstance(paths, dict) or not paths:
+        raise SpecError(f"{source}: no 'paths' found; is this an OpenAPI document?")
+    for path, item in paths.items():
+        item = resolver.deref(item)
+        shared = [resolver.deref(p) for p in item.get("parameters", []) or []]
+        for method in HTTP_METHODS:
+            if method not in item:
+                continue
+            op = item[method]
+            op_id = op.get("operationId")
+            if not op_id:
+                raise SpecError(f"{source}: {method.upper()} {path} has no operationId")
+            if op_id in operations:
+                raise SpecError(f"{source}: operationId {op_id!r} is used twice")
+            own = [resolver.deref(p) for p in op.get("parameters", []) or []]
+            merged = {(p["name"], p["in"]): p for p in [*shared, *own]}
+            parameters = tuple(
+                Parameter(p["name"], p["in"], bool(p.get("required")), p.get("schema") or {})
+                for p in merged.values()
+            )
+            request_schema = None
+            if "requestBody" in op:
+                body = resolver.deref(op["requestBody"])
+                for media, content in (body.get("content") or {}).items():
+                    if "json" in media:
+                        request_schema = content.get("schema")
+                        break
+            responses = {}
+            for status, response in (op.get("responses") or {}).items():
+                response = resolver.deref(response)
+                schema, media_types = None, []
+                for media, content in (response.get("content") or {}).items():
+                    media_types.append(media)
+                    if schema is None and "json" in media:
+                        schema = content.get("schema")
+                headers = {}
+                for name, header in (response.get("headers") or {}).items():
+                    header = resolver.deref(header)
+                    headers[name] = {
+                        "required": bool(header.get("required")),
+                        "schema": header.get("schema"),
+                    }
+                responses[str(status)] = ResponseDoc(
+                    str(status), schema, tuple(media_types), headers
+                )
+            scopes: list[str] = []
+            for requirement in op.get("security", raw.get("security", [])) or []:
+                for values in requirement.values():
+                    scopes.extend(values)
+            operations[op_id] = Operation(
+                operation_id=op_id,
+                method=method.upper(),
+                path=path,
+                tags=tuple(op.get("tags", [])),
+                scopes=tuple(scopes),
+                parameters=parameters,
+                request_schema=request_schema,
+                responses=responses,
+            )
+    return operations
+
+
+def default_spec_path() -> Path:
+    """The project's openapi.yaml, or the official file while the project one is missing."""
+    if PROJECT_SPEC.exists() or not OFFICIAL_SPEC.exists():
+        return PROJECT_SPEC
+    return OFFICIAL_SPEC
+
+
+_cache: dict[Path, Spec] = {}
+_cache_lock = threading.Lock()
+
+
+def load_spec(path: str | Path | None = None) -> Spec:
+    """Parse the contract once per file (cached) and return it; raises :class:`SpecError`."""
+    source = Path(path).resolve() if path is not None else default_spec_path()
+    with _cache_lock:
+        if source in _cache:
+            return _cache[source]
+        try:
+            text = source.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SpecError(f"{source}: cannot read the OpenAPI file ({exc.strerror})") from None
+        try:
+            raw = yaml.safe_load(text) if source.suffix != ".json" else json.loads(text)
+        except (yaml.YAMLError, ValueError) as exc:
+            raise SpecError(f"{source}: not valid YAML/JSON: {exc}") from None
+        if not isinstance(raw, dict) or not str(raw.get("openapi", "")).startswith("3.0"):
+            raise SpecError(f"{source}: not an OpenAPI 3.0 document")
+        try:
+            operations = _build_operations(raw, source, _Resolver(raw, source))
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise SpecError(f"{source}: malformed operation definition ({exc!r})") from None
+        spec = Spec(
+            path=source,
+            raw=raw,
+            operations=operations,
+            version=str((raw.get("info") or {}).get("version", "")),
+        )
+        _cache[source] = spec
+        return spec
