@@ -77,9 +77,7 @@ class SeedDocumentResource(_Control):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         fields = json_object_body(req, empty_ok=True)
         try:
-            _created(
-                resp, self.state.create_document(base_url=public_base(req, self.config), **fields)
-            )
+            _created(resp, self.state.seed_document(fields, base_url=public_base(req, self.config)))
         except FieldErrors as exc:
             raise ValidationFailed(exc.params) from None
 
@@ -88,7 +86,7 @@ class SeedZaakResource(_Control):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         fields = json_object_body(req, empty_ok=True)
         try:
-            _created(resp, self.state.create_zaak(base_url=public_base(req, self.config), **fields))
+            _created(resp, self.state.seed_zaak(fields, base_url=public_base(req, self.config)))
         except FieldErrors as exc:
             raise ValidationFailed(exc.params) from None
 

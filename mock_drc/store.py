@@ -67,6 +67,12 @@ class DrcState:
     # -- documents --------------------------------------------------------------------------
     def create_document(self, *, base_url: str | None = None, **fields: Any) -> dict[str, Any]:
         """Seed a document; unspecified required fields get defaults. Raises FieldErrors."""
+        return self.seed_document(fields, base_url=base_url)
+
+    def seed_document(
+        self, fields: dict[str, Any], *, base_url: str | None = None
+    ) -> dict[str, Any]:
+        """Like :meth:`create_document`, with the fields as one dict (any key allowed)."""
         merged = {**documents.seed_defaults(), **fields}
         return self.add_document(merged, base_url=base_url, trusted=True)
 
@@ -142,6 +148,10 @@ class DrcState:
     # -- zaken ------------------------------------------------------------------------------
     def create_zaak(self, *, base_url: str | None = None, **fields: Any) -> dict[str, Any]:
         """Seed a zaak (ZRC 1.0 shape); given fields override the defaults."""
+        return self.seed_zaak(fields, base_url=base_url)
+
+    def seed_zaak(self, fields: dict[str, Any], *, base_url: str | None = None) -> dict[str, Any]:
+        """Like :meth:`create_zaak`, with the fields as one dict (any key allowed)."""
         collection = join(self._base(base_url), ZAKEN_COLLECTION)
         with self._lock:
             zaak = zaken.build_zaak(fields, collection_url=collection, number=self._next_number())

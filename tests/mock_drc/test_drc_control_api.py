@@ -45,6 +45,8 @@ def test_seeding_works_with_curl_style_form_content_type(control: httpx.Client) 
         ("documents", b'{"taal": "nederlands"}', "taal"),
         ("documents", b'{"kleur": "blauw"}', "kleur"),
         ("documents", b"[1]", "nonFieldErrors"),
+        ("documents", b'{"base_url": "http://x"}', "base_url"),
+        ("zaken", b'{"base_url": "http://x"}', "base_url"),
         ("zaken", b'{"zaaktype": "nope"}', "zaaktype"),
         ("zaken/links", b'{"zaak": "https://z.example.com/zaken/1"}', "nonFieldErrors"),
         ("zaken/links", b'{"zaak": "https://z/1", "verzoek": "https://k/1", "x": 1}', "x"),
