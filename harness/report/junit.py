@@ -1,0 +1,72 @@
+"""JUnit XML report: one testcase per case; must-failures are failures, errors are errors.
+
+Warnings (should) and reference differences pass, with the details in ``system-out``, so CI
+dashboards count exactly the non-conformances.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from harness.report import redact
+from harness.report.text import case_text
+from harness.results import Outcome, RunResult
+
+
+def to_element(run: RunResult) -> ET.Element:
+    """The report as an ElementTree element (``<testsuites>``)."""
+    counts = run.counts()
+    suites = ET.Element("testsuites", name="kic-conformance")
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name=f"kic-conformance {run.target}",
+        tests=str(len(run.cases)),
+        failures=str(counts.get(Outcome.FAILED, 0)),
+        errors=str(counts.get(Outcome.ERROR, 0) + (1 if run.aborted else 0)),
+        skipped=str(counts.get(Outcome.SKIPPED, 0)),
+        time=f"{sum(c.duration_s for c in run.cases):.3f}",
+        timestamp=run.started_at,
+    )
+    properties = ET.SubElement(suite, "properties")
+    for name, value in (
+        ("verdict", run.verdict),
+        ("spec_version", run.spec_version),
+        ("fuzz_seed", str(run.fuzz_seed)),
+    ):
+        ET.SubElement(properties, "property", name=name, value=value)
+    if run.aborted:
+        case = ET.SubElement(suite, "testcase", classname="run", name="run")
+        ET.SubElement(case, "error", message="could not run").text = redact(run.aborted)
+    for result in run.cases:
+        element = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"{result.kind}.{result.rule}",
+            name=result.id,
+            time=f"{result.duration_s:.3f}",
+        )
+        if result.source:
+            element.set("file", result.source.rsplit(":", 1)[0])
+        outcome = result.outcome
+        details = case_text(result)
+        if outcome is Outcome.FAILED:
+            first = result.failed_checks()[0]
+            ET.SubElement(
+                element, "failure", message=redact(first.message)[:500], type="must"
+            ).text = details
+        elif outcome is Outcome.ERROR:
+            ET.SubElement(element, "error", message=redact(result.error or "")[:500]).text = details
+        elif outcome is Outcome.SKIPPED:
+            ET.SubElement(element, "skipped", message=result.skip_reason or "")
+        elif outcome in (Outcome.WARNING, Outcome.DIFFERS):
+            ET.SubElement(element, "system-out").text = details
+    return suites
+
+
+def write(run: RunResult, path: str | Path) -> None:
+    """Write the JUnit XML report to ``path``."""
+    tree = ET.ElementTree(to_element(run))
+    ET.indent(tree)
+    tree.write(Path(path), encoding="utf-8", xml_declaration=True)

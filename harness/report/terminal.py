@@ -1,0 +1,57 @@
+"""Terminal report (rich): verdict tables per operation and per rule, every non-passed case
+with its failed checks and exact exchanges, and the final verdict line."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from harness.report import redact
+from harness.report.text import case_text
+from harness.results import OUTCOME_ORDER, Outcome, RunResult
+
+STYLES = {
+    Outcome.PASSED: "green",
+    Outcome.SKIPPED: "dim",
+    Outcome.DIFFERS: "cyan",
+    Outcome.WARNING: "yellow",
+    Outcome.FAILED: "red",
+    Outcome.ERROR: "magenta",
+}
+
+
+def _matrix(title: str, label: str, rows: dict, console: Console) -> None:
+    table = Table(title=title, title_justify="left")
+    table.add_column(label)
+    for outcome in OUTCOME_ORDER:
+        table.add_column(outcome.value, justify="right", style=STYLES[outcome])
+    for key in sorted(rows):
+        counts = rows[key]
+        table.add_row(escape(key), *(str(counts.get(o, 0) or "") for o in OUTCOME_ORDER))
+    console.print(table)
+
+
+def render(run: RunResult, console: Console) -> None:
+    """Print the whole report of ``run`` to ``console``."""
+    if run.cases:
+        _matrix("Operations", "operation", run.by_operation(), console)
+        _matrix("Rules", "rule", run.by_rule(), console)
+        not_passed = [c for c in run.cases if c.outcome is not Outcome.PASSED]
+        if not_passed:
+            console.rule("Not passed")
+        for case in not_passed:
+            console.print(escape(case_text(case)), style=STYLES[case.outcome], highlight=False)
+            console.print()
+    counts = run.counts()
+    summary = ", ".join(f"{counts[o]} {o.value}" for o in OUTCOME_ORDER if counts.get(o))
+    if run.aborted:
+        console.print(f"[magenta]could not run:[/] {escape(redact(run.aborted))}", highlight=False)
+    style = {"CONFORMANT": "bold green", "NOT CONFORMANT": "bold red"}.get(
+        run.verdict, "bold magenta"
+    )
+    console.print(
+        f"[{style}]{run.verdict}[/] {escape(run.target)} "
+        f"(KIC {escape(run.spec_version or '?')}; {summary or 'no cases'})",
+        highlight=False,
+    )
