@@ -126,11 +126,23 @@ def test_bad_bodies_never_cause_a_500(api, collection, body):
         {"bronorganisatie": 123456789, "status": ["ontvangen"], "tekst": {"a": 1}},
         {"bronorganisatie": True, "status": "ontvangen", "interactiedatum": "9999-99-99T00:00"},
         {"bronorganisatie": RSIN, "status": "ontvangen", "klant": 12},
+        {
+            "bronorganisatie": RSIN,
+            "status": "ontvangen",
+            "interactiedatum": "0001-01-01T00:00+01:00",
+        },
+        {"bronorganisatie": RSIN, "status": "ontvangen", "interactiedatum": "2019-02-30T00:00:00Z"},
     ],
 )
 def test_wrong_types_and_nulls_are_400(api, body):
     result = api.call("POST", "verzoeken", json=body)
     assert result.status_code == 400, result.text
+
+
+def test_early_years_are_rendered_with_four_digits(api):
+    created = api.create("verzoeken", verzoek_body(interactiedatum="0999-01-01T00:00:00Z"))
+    assert created["interactiedatum"] == "0999-01-01T00:00:00Z"
+    assert created["identificatie"] == "VERZOEK-0999-0000000001"
 
 
 def test_updates_with_bad_bodies_are_400(api):
