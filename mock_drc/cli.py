@@ -142,6 +142,10 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                 "post_worker_init": announce,
                 "errorlog": "-",
             }
+            # gunicorn >= 25.1 opens a control socket at one fixed path per user; parallel
+            # servers (tests under xdist) would fight over it, and nothing here needs it.
+            if "control_socket_disable" in self.cfg.settings:
+                settings["control_socket_disable"] = True
             for key, value in settings.items():
                 self.cfg.set(key, value)
 
