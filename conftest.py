@@ -1,0 +1,8 @@
+"""Root conftest of the project's own test run.
+
+The harness's pytest plugin is registered once, through the ``kic_conformance`` pytest11 entry
+point in pyproject.toml; it is not listed here again (that would register it twice). It stays
+inert unless ``--kic-url`` or ``--kic-demo`` is given. ``pytester`` serves the plugin's tests.
+"""
+
+pytest_plugins = ["pytester"]

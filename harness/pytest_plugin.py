@@ -1,0 +1,231 @@
+"""pytest plugin: the conformance scenarios as pytest items (``pytest --kic-url ...``).
+
+Registered as the ``kic_conformance`` pytest11 entry point. Without ``--kic-url`` or
+``--kic-demo`` it does nothing. With them, every selected scenario becomes an item
+``kic-conformance::<scenario id>`` marked per tag, rule (``kic_001``, ``oas_klant_create``) and
+level (``must``/``should``/``reference``), so ``-k`` and ``-m`` select. A must-failure fails the
+item; should-failures and reference differences become warnings. Each item runs through
+:func:`harness.runner.run_scenario`, exactly as the CLI does. Under xdist every worker in
+``--kic-demo`` mode starts its own embedded environment; with ``--kic-url`` all share the target.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import re
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jwt.warnings import InsecureKeyLengthWarning
+
+from harness.config import RunConfig
+from harness.report.text import case_text
+from harness.results import CaseResult, Outcome, RunResult
+from harness.scenarios import Scenario, ScenarioError, load_library
+
+SUITE_NODE = "kic-conformance"
+_STATE = pytest.StashKey["_SessionState"]()
+
+
+class KicConformanceWarning(UserWarning):
+    """A should-level failure or a difference from the reference implementation."""
+
+
+class ScenarioFailed(Exception):
+    """A scenario came out FAILED or ERROR; carries the case for the failure report."""
+
+    def __init__(self, case: CaseResult) -> None:
+        super().__init__(case.id)
+        self.case = case
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("kic-conformance", "KIC conformance scenarios")
+    group.addoption("--kic-url", help="API root of the KIC to test (enables the scenarios)")
+    group.addoption("--kic-client-id", help="client with all klanten scopes")
+    group.addoption("--kic-secret", help="that client's JWT secret")
+    group.addoption("--kic-narrow-client-id", help="client with only klanten.lezen")
+    group.addoption("--kic-narrow-secret", help="that client's JWT secret")
+    group.addoption("--kic-drc-url", help="base URL of a mock DRC started apart")
+    group.addoption(
+        "--kic-demo",
+        action="store_true",
+        help="test the built-in reference KIC with an embedded mock DRC",
+    )
+    group.addoption(
+        "--kic-scenarios",
+        action="append",
+        metavar="DIR",
+        help="scenario folder (repeatable; default: the built-in library)",
+    )
+    group.addoption(
+        "--kic-fuzz-examples",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add a fuzzing item with N examples per operation (default 0: none)",
+    )
+
+
+def _active(config: pytest.Config) -> bool:
+    return bool(config.getoption("kic_url") or config.getoption("kic_demo"))
+
+
+def mark_names(scenario: Scenario) -> list[str]:
+    """The pytest marks of a scenario: tags, rule and level as identifiers."""
+    names = [*scenario.tags, scenario.rule, scenario.level.value]
+    return list(dict.fromkeys(re.sub(r"\W", "_", n).strip("_").lower() for n in names if n))
+
+
+class _SessionState:
+    """The per-process run configuration and runner context, created on first use."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.pytest_config = config
+        self.stack = contextlib.ExitStack()
+        self.context: Any = None
+        self.run_config: RunConfig | None = None
+        self.aborted: str | None = None
+
+    def get(self) -> Any:
+        if self.context is not None or self.aborted:
+            return self.context
+        from harness.runner import RunContext, probe_target
+
+        option = self.pytest_config.getoption
+        if option("kic_demo"):
+            from harness.environment import embedded_environment
+
+            run_config = self.stack.enter_context(embedded_environment(fuzz_examples=0))
+        else:
+            if not option("kic_client_id") or not option("kic_secret"):
+                raise pytest.UsageError("--kic-url needs --kic-client-id and --kic-secret")
+            narrow = None
+            if option("kic_narrow_client_id"):
+                narrow = (option("kic_narrow_client_id"), option("kic_narrow_secret") or "")
+            run_config = RunConfig(
+                target=option("kic_url"),
+                client_id=option("kic_client_id"),
+                secret=option("kic_secret"),
+                narrow_client=narrow,
+                drc_url=option("kic_drc_url"),
+            )
+        run_config.fuzz_examples = option("kic_fuzz_examples")
+        self.run_config = run_config
+        self.context = RunContext.create(run_config)
+        self.stack.callback(self.context.close)
+        self.aborted = probe_target(self.context)
+        return self.context
+
+    def close(self) -> None:
+        self.stack.close()
+
+
+class ScenarioItem(pytest.Item):
+    """One scenario as a pytest test."""
+
+    def __init__(self, *, scenario: Scenario, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.scenario = scenario
+        for name in mark_names(scenario):
+            self.add_marker(name)
+
+    def runtest(self) -> None:
+        from harness.runner import run_scenario
+
+        state = self.config.stash[_STATE]
+        context = state.get()
+        if state.aborted:
+            pytest.fail(state.aborted, pytrace=False)
+        with warnings.catch_warnings():
+            # ZGW secrets are often short; that is the operator's choice, not a finding.
+            warnings.simplefilter("ignore", InsecureKeyLengthWarning)
+            case = run_scenario(self.scenario, context)
+        _finish(case)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, ScenarioFailed):
+            return case_text(excinfo.value.case)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.scenario.file, max(0, self.scenario.line - 1), f"scenario {self.scenario.id}"
+
+
+class FuzzItem(pytest.Item):
+    """The fuzzer over every operation, as one item (its cases listed on failure)."""
+
+    def runtest(self) -> None:
+        from harness import fuzz  # exists: checked at collection
+
+        state = self.config.stash[_STATE]
+        state.get()
+        if state.aborted:
+            pytest.fail(state.aborted, pytrace=False)
+        result = RunResult(target=state.run_config.target, started_at="")
+        fuzz.run_fuzz(state.run_config, result)
+        bad = [c for c in result.cases if c.outcome in (Outcome.FAILED, Outcome.ERROR)]
+        if bad:
+            pytest.fail("\n\n".join(case_text(c) for c in bad), pytrace=False)
+        for case in result.cases:
+            if case.outcome in (Outcome.WARNING, Outcome.DIFFERS):
+                warnings.warn(KicConformanceWarning(case_text(case)), stacklevel=1)
+
+    def reportinfo(self) -> tuple[str, int, str]:
+        return "harness/fuzz", 0, "fuzz"
+
+
+def _finish(case: CaseResult) -> None:
+    outcome = case.outcome
+    if outcome is Outcome.SKIPPED:
+        pytest.skip(case.skip_reason or "not applicable")
+    if outcome in (Outcome.FAILED, Outcome.ERROR):
+        raise ScenarioFailed(case)
+    if outcome in (Outcome.WARNING, Outcome.DIFFERS):
+        warnings.warn(KicConformanceWarning(case_text(case)), stacklevel=1)
+
+
+class KicSuite(pytest.Collector):
+    """The collector that turns the scenario library into items."""
+
+    def collect(self) -> list[pytest.Item]:
+        folders = self.config.getoption("kic_scenarios")
+        try:
+            scenarios = load_library(folders or None)
+        except ScenarioError as exc:
+            raise pytest.UsageError(f"kic-conformance scenarios:\n{exc}") from None
+        items: list[pytest.Item] = []
+        for scenario in scenarios:
+            for name in mark_names(scenario):
+                self.config.addinivalue_line("markers", f"{name}: kic-conformance scenarios")
+            items.append(ScenarioItem.from_parent(self, name=scenario.id, scenario=scenario))
+        fuzz_wanted = self.config.getoption("kic_fuzz_examples") > 0
+        if fuzz_wanted and importlib.util.find_spec("harness.fuzz") is not None:
+            items.append(FuzzItem.from_parent(self, name="fuzz"))
+        return items
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if _active(config):
+        config.stash[_STATE] = _SessionState(config)
+        for level in ("must", "should", "reference"):
+            config.addinivalue_line("markers", f"{level}: kic-conformance requirement level")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    if not _active(config):
+        return
+    suite = KicSuite.from_parent(session, name=SUITE_NODE, nodeid=SUITE_NODE)
+    items.extend(suite.collect())
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is not None:
+        state.close()
