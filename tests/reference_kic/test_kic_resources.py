@@ -275,3 +275,14 @@ def test_main_lists_ignore_unknown_parameters(api):
     api.create("klanten", klant_body())
     result = api.call("GET", "klanten", params={"foo": "bar", "page": "2"})
     assert result.status_code == 200 and len(result.json) == 1
+
+
+def test_contactmoment_put_and_delete(api):
+    created = api.create("contactmomenten", contactmoment_body(kanaal="telefoon"))
+    body = contactmoment_body(kanaal="email", tekst="bijgewerkt")
+    result = api.call("PUT", path_of(created["url"]), json=body)
+    assert result.status_code == 200
+    assert (result.json["kanaal"], result.json["tekst"]) == ("email", "bijgewerkt")
+    assert result.json["interactiedatum"] == created["interactiedatum"]
+    assert api.call("DELETE", path_of(created["url"])).status_code == 204
+    assert api.call("GET", "contactmomenten").json == []
