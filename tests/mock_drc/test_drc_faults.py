@@ -7,8 +7,12 @@ from typing import Any
 
 import httpx
 import pytest
+from falcon.testing import TestClient
 
+from mock_drc.app import create_app
+from mock_drc.config import DrcConfig
 from mock_drc.fields import FieldErrors
+from mock_drc.store import DrcState
 from mock_drc.testing import MockDrcHandle
 
 EIOS = "/documenten/api/v1/enkelvoudiginformatieobjecten"
@@ -150,3 +154,13 @@ def test_invalid_rules_are_refused_from_python(
 ) -> None:
     with pytest.raises(FieldErrors):
         mock_drc.state.add_fault("GET", "/x", **kwargs)
+
+
+def test_drop_in_a_server_without_a_socket_is_a_clear_502() -> None:
+    state = DrcState("http://drc.example.com")
+    client = TestClient(create_app(DrcConfig(accept_any_token=True), state))
+    state.add_fault("GET", EIOS, drop=True)
+    response = client.simulate_get(EIOS)
+    assert response.status_code == 502
+    assert response.json["code"] == "drop-unsupported"
+    assert client.simulate_get(EIOS).status_code == 200
