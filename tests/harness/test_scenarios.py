@@ -35,6 +35,9 @@ finally:
 """
 
 
+H = "id: x\ntitle: t\nrule: kic-001\nsteps:\n"
+
+
 def write(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,33 +70,33 @@ def test_a_good_scenario_loads(tmp_path: Path) -> None:
     ("text", "line", "fragment"),
     [
         (
-            "id: x\ntitle: t\nrule: kic-001\nsteps:\n  - call: verzoek_list\n    bogus: 1\n",
+            H + "  - call: verzoek_list\n    bogus: 1\n",
             5,
             "unknown key(s) bogus",
         ),
         (
-            "id: x\ntitle: t\nrule: kic-001\nsteps:\n  - call: verzoek_lst\n",
+            H + "  - call: verzoek_lst\n",
             5,
             "no operation 'verzoek_lst'",
         ),
-        ("id: x\ntitle: t\nrule: kic-001\nsteps:\n  - call: verzoek_read\n", 5, "needs uuid"),
+        (H + "  - call: verzoek_read\n", 5, "needs uuid"),
         (
-            "id: x\ntitle: t\nrule: kic-001\nsteps:\n  - call: verzoek_list\n    query: {verzoek: '{nope}'}\n",
+            H + "  - call: verzoek_list\n    query: {verzoek: '{nope}'}\n",
             5,
             "{nope} is used before it is defined",
         ),
         (
-            "id: x\ntitle: t\nrule: kic-001\nsteps:\n  - call: verzoek_list\n    drc: create_document\n",
+            H + "  - call: verzoek_list\n    drc: create_document\n",
             5,
             "exactly one kind key",
         ),
         (
-            "id: x\ntitle: t\nrule: kic-001\nsteps:\n  - call: verzoek_list\n    expect: {status: !nope 1}\n",
+            H + "  - call: verzoek_list\n    expect: {status: !nope 1}\n",
             6,
             "unknown tag !nope",
         ),
         (
-            "id: x\ntitle: t\nrule: kic-001\nsteps:\n  - call: verzoek_list\n    expect: {body: !regex '('}\n",
+            H + "  - call: verzoek_list\n    expect: {body: !regex '('}\n",
             6,
             "!regex",
         ),
@@ -108,14 +111,14 @@ def test_a_good_scenario_loads(tmp_path: Path) -> None:
             "level",
         ),
         (
-            "id: x\ntitle: t\nrule: kic-001\nsteps:\n  - call: verzoek_list\n    auth: {client: wide}\n",
+            H + "  - call: verzoek_list\n    auth: {client: wide}\n",
             6,
             "auth",
         ),
         ("id: x\ntitle: t\nrule: kic-001\nsteps: [\n", 5, "expected"),
         ("id: x\ntitle: t\ntitle: u\nrule: kic-001\nsteps: []\n", 3, "duplicate key 'title'"),
         (
-            "id: x\ntitle: t\nrule: kic-001\nsteps:\n  - drc_expect: {mirrors: {contains: {object: x}}}\n"
+            H + "  - drc_expect: {mirrors: {contains: {object: x}}}\n"
             "    level: must\n  - call: verzoek_list\n    expect: {body: {a: !anyurl}}\n",
             8,
             "space after a tag",
