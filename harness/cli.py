@@ -339,11 +339,8 @@ def _cmd_list(args: argparse.Namespace, out: Console) -> int:
     selection = _selection(args)
     chosen = [s for s in scenarios if selection.selects(s)]
     for scenario in chosen:
-        out.print(
-            f"{scenario.id}\t{scenario.rule}\t{scenario.level.value}\t{','.join(scenario.tags)}",
-            highlight=False,
-            soft_wrap=True,
-        )
+        tags = ",".join(scenario.tags)
+        print(f"{scenario.id}\t{scenario.rule}\t{scenario.level.value}\t{tags}", file=out.file)
     out.print(f"{len(chosen)} of {len(scenarios)} scenarios", style="dim", highlight=False)
     return 0
 

@@ -46,7 +46,11 @@ def render(run: RunResult, console: Console) -> None:
     counts = run.counts()
     summary = ", ".join(f"{counts[o]} {o.value}" for o in OUTCOME_ORDER if counts.get(o))
     if run.aborted:
-        console.print(f"[magenta]could not run:[/] {escape(redact(run.aborted))}", highlight=False)
+        console.print(
+            f"[magenta]could not run:[/] {escape(redact(run.aborted))}",
+            highlight=False,
+            soft_wrap=True,
+        )
     style = {"CONFORMANT": "bold green", "NOT CONFORMANT": "bold red"}.get(
         run.verdict, "bold magenta"
     )
