@@ -191,12 +191,15 @@ def make_renderer(kind: Kind, defects: frozenset[str]) -> Renderer:
                 target = row.get(name)
                 body[name] = f"{base}/{links[name]}/{target}" if target else None
             elif is_product and name == "productIdentificatie":
-                body[name] = {"code": row.get("productCode", "")}
+                # An empty code is not a valid Product (minLength 1): leave the key out.
+                if row.get("productCode"):
+                    body[name] = {"code": row["productCode"]}
             elif is_klant and name == "subjectIdentificatie":
-                if row.get("subjectType") is not None:
-                    body[name] = row.get(name)
-            else:
-                body[name] = row.get(name)
+                if row.get("subjectType") is not None and row.get(name) is not None:
+                    body[name] = row[name]
+            elif name in row:
+                # Absent keys are values the spec cannot represent (see preparation.spec_shaped).
+                body[name] = row[name]
         if drop_tekst:
             body.pop("tekst", None)
         if join_links:

@@ -58,6 +58,28 @@ def _render_defaults(schema: dict[str, Any], value: dict[str, Any]) -> dict[str,
     return filled
 
 
+def spec_shaped(schema: dict[str, Any], value: dict[str, Any]) -> dict[str, Any]:
+    """``value`` without what its schema cannot represent, so every response is spec-valid.
+
+    The VNG reference returns ``""`` for an unset enum (``initiatiefnemer``,
+    ``geslachtsaanduiding``) and ``null`` for unset non-nullable sub-objects (``verblijfsadres``);
+    neither is valid against the spec, so such keys are left out instead.
+    """
+    properties = resolve(schema).get("properties", {})
+    shaped: dict[str, Any] = {}
+    for key, item in value.items():
+        prop = resolve(properties[key]) if key in properties else None
+        if prop is not None:
+            if item == "" and "enum" in prop:
+                continue
+            if item is None and not prop.get("nullable"):
+                continue
+            if isinstance(item, dict) and "properties" in prop:
+                item = spec_shaped(prop, item)
+        shaped[key] = item
+    return shaped
+
+
 class Preparer:
     """Validates bodies for every kind against one store (for local links)."""
 
@@ -89,6 +111,7 @@ class Preparer:
             raise ValidationFailed(errors)
         merged = {k: v for k, v in base.items() if k != "uuid"}
         merged.update(cleaned)
+        merged = spec_shaped(kind.schema, merged)
         check = getattr(self, f"_rules_{kind.collection}", None)
         problems = check(merged) if check is not None else []
         if problems:
@@ -170,9 +193,8 @@ class Preparer:
         if len(errors) > before or not identificatie:
             return
         merged = _merge_nested(base.get("subjectIdentificatie"), identificatie)
-        cleaned["subjectIdentificatie"] = _render_defaults(
-            self.subtype_schemas[subject_type], merged
-        )
+        schema = self.subtype_schemas[subject_type]
+        cleaned["subjectIdentificatie"] = spec_shaped(schema, _render_defaults(schema, merged))
 
     @staticmethod
     def _rules_klanten(data: dict[str, Any]) -> Errors:
