@@ -7,6 +7,7 @@ Configuration mistakes end with exit code 2 and one line naming the problem.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -65,8 +66,8 @@ def load_config(args: argparse.Namespace) -> KicConfig:
     else:
         config = KicConfig.from_mapping({}, source="command line", **overrides)
     if args.defect:
-        config.defects = config.defects | frozenset(args.defect)
-        config.__post_init__()
+        # replace() re-runs the dataclass checks, so unknown names are refused here too.
+        config = dataclasses.replace(config, defects=config.defects | frozenset(args.defect))
     return config
 
 

@@ -117,3 +117,16 @@ def test_cli_requires_port_and_db(capsys):
         cli.main(["serve"])
     assert raised.value.code == 2
     assert "--port" in capsys.readouterr().err
+
+
+def test_cli_config_combines_file_flags_and_defects(tmp_path):
+    path = _write(
+        tmp_path, "kic.yaml", "clients: {a: {secret: s, scopes: all}}\ndefects: [etag-missing]"
+    )
+    argv = ["serve", "--port", "8000", "--db", "k.db", "--config", path]
+    argv += ["--defect", "mirror-skipped", "--public-base-url", "http://kic.example/api/v1/"]
+    args = cli.build_parser().parse_args(argv)
+    config = cli.load_config(args)
+    assert config.db_path == "k.db" and config.public_base_url == "http://kic.example/api/v1"
+    assert config.defects == frozenset({"etag-missing", "mirror-skipped"})
+    assert set(config.clients) == {"a"}
