@@ -18,10 +18,10 @@ from zgw.jwt import Client
 from zgw.serving import serve_in_thread
 
 #: Credentials of the embedded set-up (local, throw-away, never secrets of anything real).
-MAIN_CLIENT = ("kic-conformance", "kic-conformance-secret")
-NARROW_CLIENT = ("kic-conformance-narrow", "kic-conformance-narrow-secret")
-KIC_TO_DRC = ("reference-kic", "reference-kic-secret")
-DRC_CALLBACK = ("mock-drc", "mock-drc-secret")
+MAIN_CLIENT = ("kic-conformance", "kic-conformance-demo-secret-0123456789")
+NARROW_CLIENT = ("kic-conformance-narrow", "kic-conformance-narrow-demo-secret-0123")
+KIC_TO_DRC = ("reference-kic", "reference-kic-demo-secret-0123456789abc")
+DRC_CALLBACK = ("mock-drc", "mock-drc-callback-demo-secret-0123456789")
 READ_SCOPE = "klanten.lezen"
 
 

@@ -515,13 +515,13 @@ def run(
             result.finished_at = _now()
             return result
         result.cases = _run_all(selected, context, progress)
+        for case in result.cases:
+            for exchange in case.exchanges:
+                result.record_status(exchange.operation_id, exchange.status)
         if config.fuzz_examples > 0:
-            _run_fuzz(config, result)
+            _run_fuzz(config, result)  # records the statuses it observes itself
     finally:
         context.close()
-    for case in result.cases:
-        for exchange in case.exchanges:
-            result.record_status(exchange.operation_id, exchange.status)
     result.finished_at = _now()
     return result
 
