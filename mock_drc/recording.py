@@ -40,17 +40,14 @@ def _request_socket(env: dict[str, Any]) -> socket.socket | None:
     return sock if isinstance(sock, socket.socket) else None
 
 
-def drop_connection(sock: socket.socket | None) -> bool:
-    """Close the client connection without an HTTP response; False if there is no socket.
+def drop_connection(sock: socket.socket) -> None:
+    """Close the client connection without sending any HTTP response.
 
     Shutting down (rather than closing) sends a clean FIN, so the client sees the server
     disconnect before any response; the server's later write fails and is ignored.
     """
-    if sock is None:
-        return False
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    return True
 
 
 def _parse_body(raw: bytes) -> Any:
@@ -78,7 +75,6 @@ class RecordingMiddleware:
         connection = _request_socket(req.env)
         req.context.raw_body = self._buffer_body(req)
         req.context.callback = None
-        req.context.dropped = False
         fault = self.state.take_fault(req.method, req.path)
         req.context.fault = fault
         if fault is None:
@@ -86,13 +82,14 @@ class RecordingMiddleware:
         if fault["delay"]:
             time.sleep(fault["delay"])
         if fault["drop"]:
-            req.context.dropped = drop_connection(connection)
-            if not req.context.dropped:
+            if connection is None:
                 raise ApiError(
-                    502,
-                    "drop-unsupported",
-                    "This WSGI server does not expose the connection to drop.",
+                    502, "drop-unsupported", "This WSGI server does not expose the connection."
                 )
+            # Journal first: the client may look at the journal the moment it sees the drop.
+            self._record(req, status=None)
+            req.context.journaled = False
+            drop_connection(connection)
             resp.complete = True
         elif fault["status"] is not None:
             self._answer_with_fault(req, resp, fault)
@@ -133,8 +130,10 @@ class RecordingMiddleware:
     def process_response(
         self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool
     ) -> None:
-        if not getattr(req.context, "journaled", False):
-            return
+        if getattr(req.context, "journaled", False):
+            self._record(req, status=resp.status_code)
+
+    def _record(self, req: falcon.Request, *, status: int | None) -> None:
         started = getattr(req.context, "started", time.perf_counter())
         self.state.record(
             {
@@ -145,7 +144,7 @@ class RecordingMiddleware:
                 # wsgiref reports an absent Content-Length as empty; leave such headers out.
                 "headers": {name.title(): value for name, value in req.headers.items() if value},
                 "body": _parse_body(getattr(req.context, "raw_body", b"")),
-                "status": None if getattr(req.context, "dropped", False) else resp.status_code,
+                "status": status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 3),
                 "fault": getattr(req.context, "fault", None),
                 "callback": getattr(req.context, "callback", None),
