@@ -8,8 +8,8 @@ import warnings
 import jwt as pyjwt
 import pytest
 from jwt.warnings import InsecureKeyLengthWarning
+from kic_testkit import KIC_CLIENTS, klant_body, path_of
 
-from conftest import KIC_CLIENTS, klant_body, path_of
 from zgw.jwt import bearer
 
 ALLES = KIC_CLIENTS["alles"]

@@ -4,7 +4,7 @@ contrast, covered by the other test modules)."""
 from __future__ import annotations
 
 import pytest
-from conftest import (
+from kic_testkit import (
     contactmoment_body,
     klant_body,
     make_config,

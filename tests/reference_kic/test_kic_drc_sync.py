@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import (
+from kic_testkit import (
     DRC_CLIENT_ID,
     DRC_SECRET,
     DrcDouble,

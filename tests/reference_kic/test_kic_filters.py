@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import contactmoment_body, verzoek_body
+from kic_testkit import contactmoment_body, verzoek_body
 
 
 @pytest.fixture

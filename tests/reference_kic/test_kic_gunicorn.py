@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import yaml
-from conftest import (
+from kic_testkit import (
     DRC_CLIENT_ID,
     DRC_SECRET,
     KIC_CLIENTS,

@@ -7,7 +7,7 @@ import json
 
 import pytest
 import yaml
-from conftest import RSIN, contactmoment_body, klant_body, path_of, verzoek_body
+from kic_testkit import RSIN, contactmoment_body, klant_body, path_of, verzoek_body
 
 
 def test_detail_get_has_an_etag_and_if_none_match_gives_304(api):
@@ -171,7 +171,7 @@ def test_bad_query_parameters_never_cause_a_500(api, params):
 def test_verzoek_identificatie_stays_unique_under_concurrency(tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
-    from conftest import Api, make_config
+    from kic_testkit import Api, make_config
 
     from reference_kic.app import create_app
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DrcDouble, Fault, ServedKic, contactmoment_body, uuid_of, verzoek_body
+from kic_testkit import DrcDouble, Fault, ServedKic, contactmoment_body, uuid_of, verzoek_body
 
 KINDS = [
     ("objectcontactmomenten", "contactmoment", "contactmomenten", "zaakcontactmomenten"),

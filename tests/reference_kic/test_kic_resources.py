@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from conftest import (
+from kic_testkit import (
     RSIN,
     contactmoment_body,
     klant_body,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from kic_testkit import contactmoment_body, path_of, verzoek_body
 from openapi_schema_validator import OAS30Validator
 
-from conftest import contactmoment_body, path_of, verzoek_body
 from reference_kic.spec import load_spec, resolve
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import RSIN, contactmoment_body, klant_body, path_of, verzoek_body
+from kic_testkit import RSIN, contactmoment_body, klant_body, path_of, verzoek_body
 
 
 def problems(result) -> set[tuple[str, str]]:
