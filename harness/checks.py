@@ -176,6 +176,8 @@ def _journal_matches(entry: dict[str, Any], expectation: dict[str, Any], path: s
         return False
     if path is not None and not str(entry.get("path", "")).rstrip("/").endswith(path):
         return False
+    if "query" in expectation and matchers.match(expectation["query"], entry.get("query") or {}):
+        return False
     if "json" in expectation:
         return not matchers.match(expectation["json"], entry.get("body"))
     return True

@@ -1,8 +1,8 @@
 """The runner: executes scenarios against a target and turns what happened into results.
 
-:func:`run` runs the selected scenarios of a :class:`~harness.config.RunConfig` (in threads;
-scenarios that set DRC faults run one at a time afterwards, since faults are global to the
-DRC), then the fuzzer (:func:`harness.fuzz.run_fuzz`) when asked, and returns a
+:func:`run` runs the selected scenarios of a :class:`~harness.config.RunConfig` in threads
+(scenarios that set DRC faults or assert absences or counts in the shared DRC run one at a
+time afterwards), then the fuzzer (:func:`harness.fuzz.run_fuzz`) when asked, and returns a
 :class:`~harness.results.RunResult`. :func:`run_scenario` runs one scenario and is shared with
 the pytest plugin, so a scenario behaves the same in both front ends. Nothing the target does
 makes these functions raise.
@@ -545,8 +545,9 @@ def _run_all(
             if progress:
                 progress(case, done, total)
 
-    concurrent = [s for s in selected if not s.uses_faults]
-    exclusive = [s for s in selected if s.uses_faults]
+    # Faults and absence/count assertions concern the one shared DRC: run those alone, after.
+    concurrent = [s for s in selected if not s.needs_exclusive_drc]
+    exclusive = [s for s in selected if s.needs_exclusive_drc]
     with ThreadPoolExecutor(max_workers=max(1, context.config.workers)) as pool:
         list(pool.map(one, concurrent))
     for scenario in exclusive:

@@ -98,6 +98,22 @@ class Scenario:
         """Fault rules are global to the DRC, so such scenarios must not run concurrently."""
         return any(s.kind == "drc" and s.data.get("drc") == "fault" for s in self.steps)
 
+    @property
+    def needs_exclusive_drc(self) -> bool:
+        """True when other scenarios' DRC traffic could fool this one: it sets faults, or it
+        asserts an absence or an exact count in the shared journal or mirror list."""
+        if self.uses_faults:
+            return True
+        for step in self.steps:
+            expect = step.data.get("drc_expect") if step.kind == "drc_expect" else None
+            if not isinstance(expect, dict):
+                continue
+            if "not_received" in expect or "count" in (expect.get("received") or {}):
+                return True
+            if "count" in (expect.get("mirrors") or {}):
+                return True
+        return False
+
 
 @lru_cache(maxsize=1)
 def format_schema() -> dict[str, Any]:

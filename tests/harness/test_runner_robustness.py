@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
 import time
 
+import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -14,6 +17,7 @@ from harness.runner import run, run_scenario
 from zgw.serving import free_port
 
 API = {"API-version": "1.0.0-rc1"}
+SECRET = "b-secret-long-enough-for-hs256-keys"
 
 
 def failed_messages(case) -> str:
@@ -41,7 +45,7 @@ def test_unreachable_before_the_first_scenario_aborts_the_run(list_scenario) -> 
     config = RunConfig(
         target=f"http://127.0.0.1:{free_port()}/api/v1",
         client_id="a",
-        secret="b-secret-long-enough-for-hs256-keys",
+        secret=SECRET,
     )
     result = run(config, scenarios=[list_scenario])
     assert result.aborted and "cannot be reached" in result.aborted
@@ -116,21 +120,38 @@ def test_a_huge_body_is_cut_off(httpserver: HTTPServer, list_scenario, context_f
     assert len(case.exchanges[0].response_body) < 70_000
 
 
-def test_run_fills_observed_statuses_and_records_missing_fuzzer(
-    httpserver: HTTPServer, list_scenario
+def test_run_fills_observed_statuses(httpserver: HTTPServer, list_scenario) -> None:
+    httpserver.expect_request("/api/v1/klanten").respond_with_json([], headers=API)
+    httpserver.expect_request("/api/v1/").respond_with_json({}, headers=API)
+    config = RunConfig(target=httpserver.url_for("/api/v1"), client_id="a", secret=SECRET)
+    config.fuzz_examples = 0
+    result = run(config, scenarios=[list_scenario])
+    assert result.aborted is None and result.verdict == "CONFORMANT"
+    assert result.observed_statuses["klant_list"][200] == 1
+
+
+def test_a_missing_or_crashing_fuzzer_is_recorded_not_silent(
+    httpserver: HTTPServer, list_scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     httpserver.expect_request("/api/v1/klanten").respond_with_json([], headers=API)
     httpserver.expect_request("/api/v1/").respond_with_json({}, headers=API)
-    config = RunConfig(
-        target=httpserver.url_for("/api/v1"),
-        client_id="a",
-        secret="b-secret-long-enough-for-hs256-keys",
-    )
+    config = RunConfig(target=httpserver.url_for("/api/v1"), client_id="a", secret=SECRET)
     config.fuzz_examples = 1
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "harness.fuzz" else real_find_spec(name, *a),
+    )
+    [_, fuzz] = run(config, scenarios=[list_scenario]).cases
+    assert fuzz.outcome is Outcome.SKIPPED and "not installed" in fuzz.skip_reason
+    monkeypatch.setattr(importlib.util, "find_spec", real_find_spec)
+
+    def crash(config, result):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(importlib.import_module("harness.fuzz"), "run_fuzz", crash)
     result = run(config, scenarios=[list_scenario])
-    assert result.aborted is None
-    assert result.observed_statuses["klant_list"][200] == 1
-    fuzz = [c for c in result.cases if c.kind == "fuzz"]
-    assert len(fuzz) <= 1  # present only when the fuzzer is missing or could not run
-    for case in fuzz:
-        assert case.skip_reason or case.error
+    [fuzz] = [c for c in result.cases if c.kind == "fuzz"]
+    assert fuzz.outcome is Outcome.ERROR and "boom" in fuzz.error
+    assert result.verdict == "NOT CONFORMANT"
