@@ -127,3 +127,54 @@ def test_a_broken_kic_is_caught_by_the_intended_scenario(library, defect, caught
     assert result.verdict == "NOT CONFORMANT"
     failed = {c.id for c in result.cases if c.outcome is Outcome.FAILED}
     assert caught_by in failed
+
+
+def test_the_vendor_path_with_an_in_process_drc(tmp_path: Path, capsys) -> None:
+    """`run --drc-host/--drc-port`: a KIC configured as docs/vendor-guide.md says is conformant."""
+    from harness.cli import main
+    from reference_kic.app import create_app
+    from reference_kic.config import ALL_SCOPES, DrcCredential, KicConfig
+    from zgw.jwt import Client
+    from zgw.serving import free_port, serve_in_thread
+
+    port = free_port()
+    vendor = ("vendor-suite", "vendor-suite-secret-0123456789abcdefgh")
+    to_drc = ("vendor-kic", "vendor-kic-drc-secret-0123456789abcdefg")
+    callback = ("drc-callback", "drc-callback-secret-0123456789abcdefgh")
+    config = KicConfig(
+        db_path=str(tmp_path / "vendor.sqlite3"),
+        clients={
+            vendor[0]: Client(*vendor, ALL_SCOPES),
+            callback[0]: Client(*callback, frozenset({"klanten.lezen"})),
+        },
+        drc_credentials=[DrcCredential(f"http://127.0.0.1:{port}/", *to_drc)],
+    )
+    folder = tmp_path / "scenarios" / "kic-001"
+    folder.mkdir(parents=True)
+    (folder / "mirror.yaml").write_text(textwrap.dedent(MIRROR), encoding="utf-8")
+    with serve_in_thread(create_app(config)) as kic:
+        code = main(
+            [
+                "run",
+                "--target",
+                f"{kic.url}/api/v1",
+                "--client-id",
+                vendor[0],
+                "--secret",
+                vendor[1],
+                "--drc-host",
+                "127.0.0.1",
+                "--drc-port",
+                str(port),
+                "--drc-client",
+                ":".join(to_drc),
+                "--drc-callback-client",
+                ":".join(callback),
+                "--scenarios",
+                str(folder.parent),
+                "--no-fuzz",
+            ]
+        )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "CONFORMANT" in out and vendor[1] not in out
