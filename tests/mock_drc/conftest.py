@@ -6,11 +6,13 @@ The ``mock_drc`` fixture itself comes from the ``mock_drc.pytest_plugin`` plugin
 from __future__ import annotations
 
 import uuid
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from jwt.warnings import InsecureKeyLengthWarning
 from pytest_httpserver import HTTPServer
 
 from mock_drc.testing import MockDrcHandle
@@ -55,6 +57,15 @@ class KicDouble:
 
     def requests(self) -> list[Any]:
         return [request for request, _ in self.server.log]
+
+
+@pytest.fixture(autouse=True)
+def _short_jwt_secrets_are_fine() -> Iterator[None]:
+    # ZGW secrets like "kic-secret" are short by convention; zgw.jwt silences pyjwt's warning
+    # at import, but pytest resets warning filters per test.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InsecureKeyLengthWarning)
+        yield
 
 
 @pytest.fixture
