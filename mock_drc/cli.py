@@ -68,11 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--client",
-        action="append",
+        action="extend",
+        nargs="+",
         type=_credentials,
         default=[],
         metavar="ID:SECRET",
-        help="a JWT client the DRC trusts, with every scope (repeatable; "
+        help="JWT clients the DRC trusts, with every scope (repeatable; "
         f"default {DEFAULT_CLIENT.client_id}:{DEFAULT_CLIENT.secret})",
     )
     serve.add_argument(

@@ -156,9 +156,4 @@ def build_document(
     return document
 
 
-def validate_fields(fields: dict[str, Any]) -> None:
-    """Raise :class:`FieldErrors` when a client's create body is invalid."""
-    _check(fields, trusted=False).raise_if_invalid()
-
-
-__all__ = ["FieldErrors", "build_document", "seed_defaults", "validate_fields"]
+__all__ = ["FieldErrors", "build_document", "seed_defaults"]

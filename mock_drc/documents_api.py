@@ -29,7 +29,6 @@ from mock_drc.config import (
     DOCUMENTEN_VERWIJDEREN,
     DrcConfig,
 )
-from mock_drc.documents import validate_fields
 from mock_drc.fields import FieldChecker, FieldErrors
 from mock_drc.paths import DOCUMENTS_COLLECTION, join
 from mock_drc.store import DrcState
@@ -40,7 +39,7 @@ _DOCUMENT_PATH = re.compile(
     r"/enkelvoudiginformatieobjecten/(?P<uuid>[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12})/?$"
 )
 
-# What each call-back outcome means for a create and for a delete: (status ok?, error code).
+# The error code a call-back outcome gives on create and on delete (absent: go ahead).
 _CREATE_ERRORS = {
     callback.NOT_LISTED: "inconsistent-relation",
     callback.CLIENT_ERROR: "relation-validation-error",
@@ -103,7 +102,6 @@ class DocumentCollection(_Resource):
         require_scope(req, self.config, DOCUMENTEN_AANMAKEN)
         fields = json_object_body(req)
         try:
-            validate_fields(fields)
             document = self.state.add_document(fields, base_url=public_base(req, self.config))
         except FieldErrors as exc:
             raise as_validation_failed(exc) from None

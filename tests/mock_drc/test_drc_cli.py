@@ -64,6 +64,7 @@ def test_arguments_become_the_config() -> None:
             "a:1",
             "--client",
             "b:2:x",
+            "c:3",
             "--callback-client",
             "drc:s",
             "--public-base-url",
@@ -71,7 +72,7 @@ def test_arguments_become_the_config() -> None:
         ]
     )
     config = config_from_args(args)
-    assert sorted(config.clients) == ["a", "b"] and config.clients["b"].secret == "2:x"
+    assert sorted(config.clients) == ["a", "b", "c"] and config.clients["b"].secret == "2:x"
     assert (config.strict, config.accept_any_token) == (False, True)
     assert config.callback_credentials == ("drc", "s")
     assert config.public_base_url == "https://d.example"
