@@ -222,7 +222,11 @@ def pytest_collection_modifyitems(
     if not _active(config):
         return
     suite = KicSuite.from_parent(session, name=SUITE_NODE, nodeid=SUITE_NODE)
-    items.extend(suite.collect())
+    collected = suite.collect()
+    items.extend(collected)
+    # Tell the reporters, so "collected N items" counts the scenarios too.
+    report = pytest.CollectReport(suite.nodeid, "passed", None, collected)
+    config.hook.pytest_collectreport(report=report)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
