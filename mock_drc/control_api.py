@@ -8,7 +8,8 @@ Not journaled, not faulted, no JWT, no content negotiation (plain ``curl -d`` wo
 - ``POST /_mock/documents`` (body: document fields, may be empty) -> 201 the document.
 - ``POST /_mock/zaken`` (body: zaak fields, may be empty) -> 201 the zaak.
 - ``POST /_mock/zaken/links`` (body: ``{"zaak": url, "contactmoment": url}`` or with
-  ``"verzoek"``) -> 201 the zaakcontactmoment / zaakverzoek.
+  ``"verzoek"``) -> 201 the zaakcontactmoment / zaakverzoek; ``DELETE /_mock/zaken/links``
+  (same body) -> 200 ``{"removed": [links]}`` (idempotent).
 - ``GET /_mock/faults`` -> array; ``POST /_mock/faults`` (body: ``method, path, status?,
   body?, delay?, drop?, count?``) -> 201 the rule; ``DELETE /_mock/faults`` -> 204 (all);
   ``DELETE /_mock/faults/{id}`` -> 204 or 404.
@@ -92,13 +93,19 @@ class SeedZaakResource(_Control):
 
 
 class ZaakLinkResource(_Control):
-    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+    FIELDS = frozenset({"zaak", "contactmoment", "verzoek"})
+
+    def _link_body(self, req: falcon.Request) -> dict[str, Any]:
         body = json_object_body(req)
-        unknown = sorted(set(body) - {"zaak", "contactmoment", "verzoek"})
+        unknown = sorted(set(body) - self.FIELDS)
         if unknown:
             raise invalid(
                 unknown[0], "unknown-field", "A link has only zaak, contactmoment, verzoek."
             )
+        return body
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = self._link_body(req)
         try:
             link = self.state.link_zaak(
                 body.get("zaak"),  # type: ignore[arg-type]  # checked by link_zaak
@@ -109,6 +116,18 @@ class ZaakLinkResource(_Control):
         except FieldErrors as exc:
             raise ValidationFailed(exc.params) from None
         _created(resp, link)
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = self._link_body(req)
+        try:
+            removed = self.state.unlink_zaak(
+                body.get("zaak"),  # type: ignore[arg-type]  # checked by unlink_zaak
+                contactmoment=body.get("contactmoment"),
+                verzoek=body.get("verzoek"),
+            )
+        except FieldErrors as exc:
+            raise ValidationFailed(exc.params) from None
+        answer_json(resp, {"removed": removed})
 
 
 class FaultsResource(_Control):

@@ -187,6 +187,20 @@ class DrcState:
             self._links.append(link)
             return copy.deepcopy(link)
 
+    def unlink_zaak(
+        self, zaak_url: str, contactmoment: str | None = None, verzoek: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Forget the links of a zaak to a contactmoment or a verzoek (exactly one); returns
+        the removed links (none is fine: unlinking is idempotent)."""
+        zaken.check_link(zaak_url, contactmoment=contactmoment, verzoek=verzoek)
+        kind, other = ("contactmoment", contactmoment) if contactmoment else ("verzoek", verzoek)
+        with self._lock:
+            removed = [
+                link for link in self._links if link["zaak"] == zaak_url and link.get(kind) == other
+            ]
+            self._links = [link for link in self._links if link not in removed]
+            return copy.deepcopy(removed)
+
     def links(
         self, kind: str | None = None, *, zaak: str | None = None, other: str | None = None
     ) -> list[dict[str, Any]]:

@@ -92,10 +92,8 @@ def build_zaak(fields: dict[str, Any], *, collection_url: str, number: int) -> d
     return zaak
 
 
-def build_link(
-    zaak_url: str, *, contactmoment: str | None, verzoek: str | None, zaken_root_url: str
-) -> dict[str, Any]:
-    """Validate and return a zaakcontactmoment or zaakverzoek row (exactly one of the two)."""
+def check_link(zaak_url: Any, *, contactmoment: Any, verzoek: Any) -> None:
+    """Raise FieldErrors unless ``zaak_url`` and exactly one of the other two are URLs."""
     check = FieldChecker({"zaak": zaak_url, "contactmoment": contactmoment, "verzoek": verzoek})
     check.url("zaak", required=True)
     if (contactmoment is None) == (verzoek is None):
@@ -105,6 +103,13 @@ def build_link(
     else:
         check.url("verzoek", required=True)
     check.raise_if_invalid()
+
+
+def build_link(
+    zaak_url: str, *, contactmoment: str | None, verzoek: str | None, zaken_root_url: str
+) -> dict[str, Any]:
+    """Validate and return a zaakcontactmoment or zaakverzoek row (exactly one of the two)."""
+    check_link(zaak_url, contactmoment=contactmoment, verzoek=verzoek)
     link_uuid = str(uuid.uuid4())
     if contactmoment is not None:
         collection, other = "zaakcontactmomenten", {"contactmoment": contactmoment}

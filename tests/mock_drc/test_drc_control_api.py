@@ -89,6 +89,23 @@ def test_zaken_and_links_via_control(
     assert listed == [link.json()]
 
 
+def test_unlinking_a_zaak_via_control(
+    mock_drc: MockDrcHandle, control: httpx.Client, http: httpx.Client
+) -> None:
+    zaak = control.post("zaken").json()["url"]
+    verzoek = "https://k.example.com/verzoeken/1"
+    link = control.post("zaken/links", json={"zaak": zaak, "verzoek": verzoek}).json()
+    control.post("zaken/links", json={"zaak": zaak, "contactmoment": verzoek})
+    removed = control.request("DELETE", "zaken/links", json={"zaak": zaak, "verzoek": verzoek})
+    assert removed.status_code == 200 and removed.json() == {"removed": [link]}
+    assert http.get(mock_drc.zaken_root + "zaakverzoeken", params={"zaak": zaak}).json() == []
+    assert len(mock_drc.state.links("contactmoment")) == 1, "the other kind stays"
+    again = control.request("DELETE", "zaken/links", json={"zaak": zaak, "verzoek": verzoek})
+    assert again.json() == {"removed": []}
+    bad = control.request("DELETE", "zaken/links", json={"zaak": zaak})
+    assert bad.status_code == 400
+
+
 def test_journal_filters(
     mock_drc: MockDrcHandle, control: httpx.Client, http: httpx.Client, document: dict[str, Any]
 ) -> None:
