@@ -12,6 +12,7 @@ item; should-failures and reference differences become warnings. Each item runs 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import re
 import warnings
@@ -21,7 +22,7 @@ from typing import Any
 import pytest
 from jwt.warnings import InsecureKeyLengthWarning
 
-from harness.config import RunConfig
+from harness.config import RunConfig, Selection
 from harness.report.text import case_text
 from harness.results import CaseResult, Outcome, RunResult
 from harness.scenarios import Scenario, ScenarioError, load_library
@@ -156,7 +157,13 @@ class ScenarioItem(pytest.Item):
 
 
 class FuzzItem(pytest.Item):
-    """The fuzzer over every operation, as one item (its cases listed on failure)."""
+    """The fuzzer on one operation (``fuzz:<operationId>``), through ``harness.fuzz.run_fuzz``."""
+
+    def __init__(self, *, operation_id: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.operation_id = operation_id
+        for name in ("fuzz", f"oas_{operation_id}", "must"):
+            self.add_marker(name)
 
     def runtest(self) -> None:
         from harness import fuzz  # exists: checked at collection
@@ -165,8 +172,13 @@ class FuzzItem(pytest.Item):
         state.get()
         if state.aborted:
             pytest.fail(state.aborted, pytrace=False)
-        result = RunResult(target=state.run_config.target, started_at="")
-        fuzz.run_fuzz(state.run_config, result)
+        config = dataclasses.replace(
+            state.run_config, selection=Selection(operations=[self.operation_id])
+        )
+        result = RunResult(target=config.target, started_at="")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InsecureKeyLengthWarning)
+            fuzz.run_fuzz(config, result)
         bad = [c for c in result.cases if c.outcome in (Outcome.FAILED, Outcome.ERROR)]
         if bad:
             pytest.fail("\n\n".join(case_text(c) for c in bad), pytrace=False)
@@ -175,7 +187,7 @@ class FuzzItem(pytest.Item):
                 warnings.warn(KicConformanceWarning(case_text(case)), stacklevel=1)
 
     def reportinfo(self) -> tuple[str, int, str]:
-        return "harness/fuzz", 0, "fuzz"
+        return "harness/fuzz", 0, f"fuzz {self.operation_id}"
 
 
 def _finish(case: CaseResult) -> None:
@@ -204,7 +216,12 @@ class KicSuite(pytest.Collector):
             items.append(ScenarioItem.from_parent(self, name=scenario.id, scenario=scenario))
         fuzz_wanted = self.config.getoption("kic_fuzz_examples") > 0
         if fuzz_wanted and importlib.util.find_spec("harness.fuzz") is not None:
-            items.append(FuzzItem.from_parent(self, name="fuzz"))
+            from harness.spec import load_spec
+
+            self.config.addinivalue_line("markers", "fuzz: kic-conformance fuzzing items")
+            for op_id in load_spec().operations:
+                self.config.addinivalue_line("markers", f"oas_{op_id}: kic-conformance scenarios")
+                items.append(FuzzItem.from_parent(self, name=f"fuzz:{op_id}", operation_id=op_id))
         return items
 
 
