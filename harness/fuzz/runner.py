@@ -1,0 +1,366 @@
+"""The fuzz phase: schemathesis-generated requests for every operation, as harness results.
+
+For each of the spec's operations, Hypothesis draws ``fuzz_examples`` valid cases and
+``fuzz_examples`` invalid cases from schemathesis's strategies (fixed seed, no shrinking,
+no example database), :mod:`.constraints` points them at existing objects, the request goes
+out with the harness's ZGW JWT, every status is recorded for the coverage report, and
+:mod:`.checks` judges the exchange. Each operation becomes one :class:`CaseResult`
+(``fuzz:<operationId>``) with one :class:`CheckResult` per check, or per kind of failure of a
+check, the first failing exchange of each kind and a curl line that replays it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from schemathesis import APIOperation, Case, GenerationMode, Response
+from schemathesis.core.parameters import ParameterLocation
+
+from harness.config import DEFAULT_FUZZ_SEED
+from harness.results import CaseResult, CheckResult, Exchange, Level, RunResult
+from zgw.jwt import bearer
+
+from . import checks as fuzz_checks
+from .constraints import Target, is_positive, shape_case
+from .reproduce import curl_command, reproduction
+from .world import ZAAK_LINK_LISTS, FuzzWorld
+
+log = logging.getLogger(__name__)
+
+#: The seed used when the run configures none.
+DEFAULT_SEED = DEFAULT_FUZZ_SEED
+#: Response bodies kept in a recorded exchange, in characters.
+MAX_BODY_CHARS = 4000
+DEFAULT_SPEC = Path(__file__).resolve().parents[2] / "openapi.yaml"
+
+
+class TargetUnreachable(Exception):
+    """A request of the fuzz phase got no HTTP answer at all."""
+
+
+def spec_path(config: Any) -> Path:
+    """The spec the run uses: the configured one, else the project's openapi.yaml."""
+    for name in ("spec", "spec_path"):
+        value = getattr(config, name, None)
+        if value:
+            return Path(value)
+    return DEFAULT_SPEC
+
+
+def load_schema(path: Path, *, validate_formats: bool = True) -> schemathesis.BaseSchema:
+    """Load ``path`` with a fresh schemathesis configuration (no config file discovery).
+
+    Security parameters are not generated: every request carries the harness's own token,
+    and authentication is what the scenarios test, not the fuzz phase. With
+    ``validate_formats=False`` responses are validated without ``format`` assertions.
+    """
+    schema = schemathesis.openapi.from_path(str(path), config=schemathesis.Config())
+    schema.config.generation.update(with_security_parameters=False)
+    schema.config.checks.response_schema_conformance.validate_formats = validate_formats
+    return schema
+
+
+def operation_id(operation: APIOperation) -> str:
+    return str(operation.definition.raw["operationId"])
+
+
+def operations(schema: schemathesis.BaseSchema, config: Any = None) -> list[APIOperation]:
+    """The spec's operations in document order, narrowed by the run's operation selection.
+
+    ``config.selection.operations`` (when not empty) keeps only those operationIds and
+    ``config.selection.exclude_operations`` drops some; tag and id selections are about
+    scenarios and leave the fuzz phase whole.
+    """
+    selection = getattr(config, "selection", None)
+    wanted = set(getattr(selection, "operations", None) or ())
+    unwanted = set(getattr(selection, "exclude_operations", None) or ())
+    found = [result.ok() for result in schema.get_all_operations()]
+    return [
+        op
+        for op in found
+        if (not wanted or operation_id(op) in wanted) and operation_id(op) not in unwanted
+    ]
+
+
+@dataclass
+class FindingRecord:
+    """One kind of failure of one check on an operation: first occurrence and a count."""
+
+    finding: fuzz_checks.Finding
+    exchange_index: int
+    curl: str
+    count: int = 1
+
+
+@dataclass
+class OperationFuzzer:
+    """Fuzzes one operation and builds its :class:`CaseResult`."""
+
+    operation: APIOperation
+    world: FuzzWorld
+    session: requests.Session
+    base_url: str
+    authorization: Callable[[], str]
+    record_status: Callable[[str, int | None], None]
+    examples: int
+    seed: int
+    timeout: float
+    client_id: str
+    formatless_operation: APIOperation | None = None
+    target: Target = field(init=False)
+    findings: dict[tuple[str, str], FindingRecord] = field(default_factory=dict)
+    exchanges: list[Exchange] = field(default_factory=list)
+    sent: dict[str, int] = field(default_factory=lambda: {"positive": 0, "negative": 0})
+    notes: list[str] = field(default_factory=list)
+    unreachable: bool = False
+
+    def __post_init__(self) -> None:
+        op_id = operation_id(self.operation)
+        self.target = Target.of(op_id, self.operation.path)
+
+    def run(self) -> CaseResult:
+        started = time.perf_counter()
+        error = None
+        try:
+            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+                self._run_mode(mode)
+        except TargetUnreachable as exc:
+            error = f"the target did not answer: {exc}"
+            self.unreachable = True
+        except Exception as exc:  # a harness or generation bug must not end the whole phase
+            log.exception("fuzzing %s failed", self.target.operation_id)
+            error = f"fuzzing failed: {type(exc).__name__}: {exc}"
+        return self._result(time.perf_counter() - started, error)
+
+    def _run_mode(self, mode: GenerationMode) -> None:
+        strategy = self.operation.as_strategy(mode)
+
+        @hypothesis_seed(self.seed)
+        @settings(
+            max_examples=self.examples,
+            database=None,
+            deadline=None,
+            derandomize=False,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+            verbosity=Verbosity.quiet,
+            print_blob=False,
+            report_multiple_bugs=False,
+        )
+        @given(data=st.data())
+        def fuzz(data: st.DataObject) -> None:
+            case = data.draw(strategy)
+            shape_case(case, self.target, self.world, data.draw)
+            self._exchange(case, mode)
+
+        try:
+            fuzz()
+        except Unsatisfiable:
+            self.notes.append(f"no {mode.value} case can be generated for this operation")
+
+    def _exchange(self, case: Case, mode: GenerationMode) -> None:
+        headers = {"Authorization": self.authorization()}
+        fault = None
+        if (
+            self.target.action == "delete"
+            and self.target.collection in ZAAK_LINK_LISTS
+            and is_positive(case, ParameterLocation.PATH)
+        ):
+            # The Zaken API must no longer list the relation, or a correct KIC refuses.
+            fault = self.world.forget_zaak_link_once(self.target.collection)
+        try:
+            response = case.call(
+                base_url=self.base_url,
+                session=self.session,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            raise TargetUnreachable(
+                f"{case.method} {case.formatted_path}: {type(exc).__name__}: {exc}"
+            ) from None
+        finally:
+            self.world.remove_fault(fault)
+        self.sent[mode.value] += 1
+        self.record_status(self.target.operation_id, response.status_code)
+        self._remember_created(response)
+        exchanged = fuzz_checks.Exchanged(case, response, headers, self.formatless_operation)
+        for finding in fuzz_checks.run_checks(exchanged):
+            self._add_finding(finding, response)
+
+    def _remember_created(self, response: Response) -> None:
+        if self.target.action == "create" and response.status_code == 201:
+            try:
+                url = response.json().get("url")
+            except (ValueError, AttributeError):
+                url = None
+            if url:
+                self.world.created.append(url)
+
+    def _add_finding(self, finding: fuzz_checks.Finding, response: Response) -> None:
+        key = (finding.check, finding.title)
+        if key in self.findings:
+            self.findings[key].count += 1
+            return
+        self.exchanges.append(exchange_of(response, self.target.operation_id))
+        request = response.request
+        curl = curl_command(
+            str(request.method), str(request.url), dict(request.headers), request.body
+        )
+        self.findings[key] = FindingRecord(finding, len(self.exchanges) - 1, curl)
+
+    def _result(self, duration: float, error: str | None) -> CaseResult:
+        op_id = self.target.operation_id
+        total = self.sent["positive"] + self.sent["negative"]
+        case = CaseResult(
+            id=f"fuzz:{op_id}",
+            title=(
+                f"Fuzzing {self.operation.method.upper()} {self.operation.path}: "
+                f"{self.sent['positive']} valid + {self.sent['negative']} invalid requests, "
+                f"seed {self.seed}"
+            ),
+            rule=f"oas:{op_id}",
+            level=Level.MUST,
+            kind="fuzz",
+            tags=["fuzz", self.target.collection],
+            operations=[op_id],
+            exchanges=self.exchanges,
+            duration_s=round(duration, 3),
+            error=error,
+        )
+        for name in fuzz_checks.CHECK_NAMES:
+            records = [r for (check, _), r in self.findings.items() if check == name]
+            if not records:
+                case.checks.append(
+                    CheckResult(name, True, Level.MUST, f"{total} exchanges checked")
+                )
+            for record in records:
+                f = record.finding
+                case.checks.append(
+                    CheckResult(
+                        name,
+                        False,
+                        f.level,
+                        f"{f.title} ({record.count} of {total} requests). {f.message}".strip(),
+                        expected=f.expected,
+                        actual=f.actual,
+                        exchange_index=record.exchange_index,
+                    )
+                )
+        if self.findings:
+            case.reproduce = reproduction(
+                self.client_id,
+                [(f"{r.finding.check}: {r.finding.title}", r.curl) for r in self.findings.values()],
+            )
+        if self.notes:
+            case.title += f" ({'; '.join(self.notes)})"
+        return case
+
+
+def not_fuzzed(operation: APIOperation, seed: int, reason: str) -> CaseResult:
+    """The case of an operation the phase could not get to (an error, not a pass)."""
+    op_id = operation_id(operation)
+    return CaseResult(
+        id=f"fuzz:{op_id}",
+        title=f"Fuzzing {operation.method.upper()} {operation.path}, seed {seed}",
+        rule=f"oas:{op_id}",
+        level=Level.MUST,
+        kind="fuzz",
+        tags=["fuzz", Target.of(op_id, operation.path).collection],
+        operations=[op_id],
+        error=reason,
+    )
+
+
+def exchange_of(response: Response, operation_id: str) -> Exchange:
+    """A harness :class:`Exchange` (Authorization masked) of a schemathesis response."""
+    request = response.request
+    body = request.body
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", errors="replace")
+    text = response.content.decode(response.encoding or "utf-8", errors="replace")
+    return Exchange(
+        method=str(request.method),
+        url=str(request.url),
+        request_headers={k: str(v) for k, v in request.headers.items()},
+        request_body=body,
+        status=response.status_code,
+        response_headers={k: ", ".join(v) for k, v in response.headers.items()},
+        response_body=text[:MAX_BODY_CHARS],
+        elapsed_ms=round(response.elapsed * 1000, 1),
+        operation_id=operation_id,
+    )
+
+
+def run_fuzz(config: Any, run_result: RunResult) -> None:
+    """Fuzz every operation of the spec against ``config.target``; append one case each.
+
+    ``config`` is the run's :class:`harness.config.RunConfig` (target = API root, client_id,
+    secret, drc_url, timeout, fuzz_examples, fuzz_seed). Sets ``run_result.fuzz_seed`` and
+    records every observed status with ``run_result.record_status``.
+    """
+    seed = config.fuzz_seed if getattr(config, "fuzz_seed", None) is not None else DEFAULT_SEED
+    run_result.fuzz_seed = seed
+    run_result.settings.setdefault("fuzz_examples", config.fuzz_examples)
+    run_result.settings.setdefault("fuzz_seed", seed)
+    schema = load_schema(spec_path(config))
+    formatless = load_schema(spec_path(config), validate_formats=False)
+    base_url = str(config.target).rstrip("/")
+    timeout = float(getattr(config, "timeout", None) or 30.0)
+
+    def authorization() -> str:
+        return bearer(config.client_id, config.secret)
+
+    class _Auth(httpx.Auth):
+        def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
+            request.headers["Authorization"] = authorization()
+            yield request
+
+    drc_url = getattr(config, "drc_url", None)
+    with (
+        httpx.Client(base_url=base_url + "/", auth=_Auth(), timeout=timeout) as kic,
+        httpx.Client(base_url=drc_url or "http://unused", timeout=timeout) as drc,
+        requests.Session() as session,
+    ):
+        world = FuzzWorld(kic, drc if drc_url else None, on_status=run_result.record_status)
+        try:
+            world.build_pools()
+            gone: str | None = None
+            for operation in operations(schema, config):
+                if gone is not None:
+                    run_result.cases.append(not_fuzzed(operation, seed, gone))
+                    continue
+                fuzzer = OperationFuzzer(
+                    operation=operation,
+                    world=world,
+                    session=session,
+                    base_url=base_url,
+                    authorization=authorization,
+                    record_status=run_result.record_status,
+                    examples=int(config.fuzz_examples),
+                    seed=seed,
+                    timeout=timeout,
+                    client_id=str(config.client_id),
+                    formatless_operation=formatless.find_operation_by_id(operation_id(operation)),
+                )
+                run_result.cases.append(fuzzer.run())
+                if fuzzer.unreachable:
+                    gone = (
+                        "not fuzzed: the target stopped answering during "
+                        f"fuzz:{operation_id(operation)}"
+                    )
+        finally:
+            world.cleanup()
