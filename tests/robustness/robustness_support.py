@@ -26,7 +26,8 @@ from zgw.jwt import bearer
 from zgw.serving import free_port
 
 CLIENT_ID, SECRET = "robust", "robust-secret"
-NARROW_ID, NARROW_SECRET = "narrow", "narrow-secret"
+NARROW_ID, NARROW_SECRET = "narrow", "narrow-secret"  # klanten.lezen only
+WRITER_ID, WRITER_SECRET = "writer", "writer-secret"  # klanten.aanmaken only
 CALLBACK_ID, CALLBACK_SECRET = "mock-drc", "mock-drc-secret"
 DRC_CLIENT_ID, DRC_SECRET = "kic", "kic-secret"
 BIN = Path(sys.executable).parent
