@@ -1,0 +1,189 @@
+"""Broken KICs are caught: each defect switch of the reference KIC makes the scenarios that target
+it come out failed (warning for the should-level ETag), with the matching verdict, while the
+same selection passes on the correct reference KIC (so the defect, not the scenario, is the
+cause).
+
+One embedded environment per defect; the correct environment is shared by every test of a
+worker (it has the same, empty, defect set).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from harness.config import RunConfig
+from harness.environment import embedded_environment
+from harness.results import Outcome, RunResult
+from harness.runner import run
+from harness.scenarios import Scenario, load_library
+
+FAILED, WARNING = Outcome.FAILED, Outcome.WARNING
+
+#: defect -> (selection: scenario ids run, ids expected to come out with the outcome, outcome).
+#: The rest of a selection are controls: scenarios the defect does not touch, which must pass.
+DEFECTS: dict[str, tuple[list[str], list[str], Outcome]] = {
+    "mirror-skipped": (
+        ["kic-001-create-mirrors", "kic-001-create-after-commit"],
+        ["kic-001-create-mirrors", "kic-001-create-after-commit"],
+        FAILED,
+    ),
+    "mirror-wrong-objecttype": (
+        ["kic-001-mirror-objecttype-verzoek", "kic-001-create-mirrors"],
+        ["kic-001-mirror-objecttype-verzoek", "kic-001-create-mirrors"],
+        FAILED,
+    ),
+    "mirror-before-commit": (
+        ["kic-001-create-after-commit"],
+        ["kic-001-create-after-commit"],
+        FAILED,
+    ),
+    "delete-mirror-skipped": (
+        ["kic-001-delete-removes-mirror", "kic-001-cascade-verzoek-delete"],
+        ["kic-001-delete-removes-mirror", "kic-001-cascade-verzoek-delete"],
+        FAILED,
+    ),
+    "delete-wrong-mirror": (
+        ["kic-001-delete-right-mirror", "kic-001-create-mirrors"],
+        ["kic-001-delete-right-mirror"],
+        FAILED,
+    ),
+    "delete-mirror-while-visible": (
+        ["kic-001-delete-with-callback"],
+        ["kic-001-delete-with-callback"],
+        FAILED,
+    ),
+    "field-dropped": (
+        ["verzoek-read", "verzoek-create", "klant-read"],
+        ["verzoek-read", "verzoek-create"],
+        FAILED,
+    ),
+    "wrong-type": (
+        ["contactmoment-read", "contactmoment-create", "verzoek-read"],
+        ["contactmoment-read", "contactmoment-create"],
+        FAILED,
+    ),
+    "create-status-200": (
+        ["klant-create-subject-url", "verzoek-create", "verzoekproduct-create-product-url"],
+        ["klant-create-subject-url", "verzoek-create", "verzoekproduct-create-product-url"],
+        FAILED,
+    ),
+    "filter-ignored": (
+        [
+            "verzoekcontactmoment-filter-verzoek",
+            "verzoekproduct-filter-product-code",
+            "objectverzoek-filter-object",
+            "verzoek-list",
+        ],
+        [
+            "verzoekcontactmoment-filter-verzoek",
+            "verzoekproduct-filter-product-code",
+            "objectverzoek-filter-object",
+        ],
+        FAILED,
+    ),
+    "uniqueness-not-enforced": (
+        ["verzoek-identificatie-unique-400", "verzoekcontactmoment-unique-400"],
+        ["verzoek-identificatie-unique-400", "verzoekcontactmoment-unique-400"],
+        FAILED,
+    ),
+    "etag-missing": (
+        ["klant-etag-not-modified", "verzoek-etag-not-modified", "klant-read"],
+        ["klant-etag-not-modified", "verzoek-etag-not-modified"],
+        WARNING,
+    ),
+    "auth-not-checked": (
+        ["auth-no-token-klant-list", "auth-invalid-token-klant-list", "auth-no-token-klant-create"],
+        ["auth-no-token-klant-list", "auth-invalid-token-klant-list", "auth-no-token-klant-create"],
+        FAILED,
+    ),
+    "scope-not-enforced": (
+        [
+            "auth-narrow-client-cannot-create-klant",
+            "auth-narrow-client-cannot-update-verzoek",
+            "auth-narrow-client-can-read",
+        ],
+        ["auth-narrow-client-cannot-create-klant", "auth-narrow-client-cannot-update-verzoek"],
+        FAILED,
+    ),
+    "location-missing": (
+        ["klant-create-natuurlijk-persoon", "verzoekcontactmoment-create", "klant-read"],
+        ["klant-create-natuurlijk-persoon", "verzoekcontactmoment-create"],
+        FAILED,
+    ),
+    "500-on-bad-input": (
+        ["klant-create-malformed-json-400", "klant-create-without-subject-400"],
+        ["klant-create-malformed-json-400", "klant-create-without-subject-400"],
+        FAILED,
+    ),
+    "validation-422": (
+        ["verzoek-create-status-required-400", "contactmoment-create-without-medewerker-400"],
+        ["verzoek-create-status-required-400", "contactmoment-create-without-medewerker-400"],
+        FAILED,
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def library() -> dict[str, Scenario]:
+    return {s.id: s for s in load_library()}
+
+
+@pytest.fixture(scope="module")
+def correct_kic() -> Iterator[RunConfig]:
+    with embedded_environment(fuzz_examples=0) as config:
+        yield config
+
+
+def _run(config: RunConfig, library: dict[str, Scenario], ids: list[str]) -> RunResult:
+    return run(config, scenarios=[library[i] for i in ids])
+
+
+def _outcomes(result: RunResult) -> dict[str, Outcome]:
+    return {c.id: c.outcome for c in result.cases}
+
+
+def _explain(result: RunResult) -> dict[str, object]:
+    return {
+        c.id: (c.outcome.value, c.error or [f"{k.name}: {k.message}" for k in c.failed_checks()])
+        for c in result.cases
+    }
+
+
+def test_the_table_covers_every_defect_switch() -> None:
+    from reference_kic.config import DEFECTS as SWITCHES
+
+    assert set(DEFECTS) == set(SWITCHES)
+
+
+def test_the_table_names_existing_scenarios(library) -> None:
+    for selection, expected, _ in DEFECTS.values():
+        assert set(expected) <= set(selection)
+        assert [i for i in selection if i not in library] == []
+
+
+@pytest.mark.parametrize("defect", sorted(DEFECTS))
+def test_the_defect_is_caught_by_the_intended_scenarios(defect, library) -> None:
+    selection, expected, outcome = DEFECTS[defect]
+    with embedded_environment(defects=frozenset({defect}), fuzz_examples=0) as config:
+        result = _run(config, library, selection)
+    assert result.aborted is None
+    outcomes = _outcomes(result)
+    assert {i: outcomes[i] for i in expected} == dict.fromkeys(expected, outcome), _explain(result)
+    controls = [i for i in selection if i not in expected]
+    assert {i: outcomes[i] for i in controls} == dict.fromkeys(controls, Outcome.PASSED), _explain(
+        result
+    )
+    if outcome is WARNING:
+        assert result.verdict == "CONFORMANT", _explain(result)
+    else:
+        assert result.verdict == "NOT CONFORMANT"
+
+
+@pytest.mark.parametrize("defect", sorted(DEFECTS))
+def test_the_same_selection_passes_on_the_correct_kic(defect, library, correct_kic) -> None:
+    selection, _, _ = DEFECTS[defect]
+    result = _run(correct_kic, library, selection)
+    assert result.verdict == "CONFORMANT"
+    assert set(_outcomes(result).values()) == {Outcome.PASSED}, _explain(result)
