@@ -34,11 +34,15 @@ from zgw.jwt import bearer
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 
 
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat()
+
+
 def time_ours(config, examples: int, seed: int) -> tuple[float, str]:
     """Seconds of one fuzz phase, and what it did."""
     config.fuzz_examples = examples
     config.fuzz_seed = seed
-    result = RunResult(target=config.target, started_at=dt.datetime.now(dt.UTC).isoformat())
+    result = RunResult(target=config.target, started_at=_now())
     started = time.perf_counter()
     run_fuzz(config, result)
     elapsed = time.perf_counter() - started

@@ -241,6 +241,10 @@ CHECKS: tuple[CheckFunction, ...] = (
     negative_data_rejection,
 )
 CHECK_NAMES: tuple[str, ...] = tuple(check.__name__ for check in CHECKS)
+#: Judged by the runner itself: a request that got no response within the run's timeout.
+ANSWERS_IN_TIME = "answers_in_time"
+#: Every check name a fuzz case reports, in report order.
+ALL_CHECK_NAMES: tuple[str, ...] = (*CHECK_NAMES, ANSWERS_IN_TIME)
 
 
 def run_checks(ex: Exchanged) -> list[Finding]:

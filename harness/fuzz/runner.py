@@ -188,6 +188,9 @@ class OperationFuzzer:
                 timeout=self.timeout,
                 allow_redirects=False,
             )
+        except requests.Timeout as exc:
+            self._add_timeout(case, headers, exc)
+            return
         except requests.RequestException as exc:
             raise TargetUnreachable(
                 f"{case.method} {case.formatted_path}: {type(exc).__name__}: {exc}"
@@ -222,6 +225,43 @@ class OperationFuzzer:
         )
         self.findings[key] = FindingRecord(finding, len(self.exchanges) - 1, curl)
 
+    def _add_timeout(self, case: Case, headers: dict[str, str], exc: Exception) -> None:
+        """No answer in time: a failure of ``answers_in_time``; the phase goes on."""
+        finding = fuzz_checks.Finding(
+            fuzz_checks.ANSWERS_IN_TIME,
+            "No answer in time",
+            f"No response within {self.timeout} s ({type(exc).__name__}).",
+            expected=f"a response within {self.timeout} s",
+            actual=None,
+        )
+        key = (finding.check, finding.title)
+        if key in self.findings:
+            self.findings[key].count += 1
+            return
+        kwargs = case.as_transport_kwargs(base_url=self.base_url, headers=headers)
+        request = requests.Request(
+            method=kwargs["method"],
+            url=kwargs["url"],
+            headers=kwargs.get("headers"),
+            params=kwargs.get("params"),
+            json=kwargs.get("json"),
+            data=kwargs.get("data"),
+        ).prepare()
+        self.exchanges.append(
+            Exchange(
+                method=str(request.method),
+                url=str(request.url),
+                request_headers={k: str(v) for k, v in request.headers.items()},
+                request_body=_text(request.body),
+                error=f"timeout: {exc}",
+                operation_id=self.target.operation_id,
+            )
+        )
+        curl = curl_command(
+            str(request.method), str(request.url), dict(request.headers), request.body
+        )
+        self.findings[key] = FindingRecord(finding, len(self.exchanges) - 1, curl)
+
     def _result(self, duration: float, error: str | None) -> CaseResult:
         op_id = self.target.operation_id
         total = self.sent["positive"] + self.sent["negative"]
@@ -241,7 +281,7 @@ class OperationFuzzer:
             duration_s=round(duration, 3),
             error=error,
         )
-        for name in fuzz_checks.CHECK_NAMES:
+        for name in fuzz_checks.ALL_CHECK_NAMES:
             records = [r for (check, _), r in self.findings.items() if check == name]
             if not records:
                 case.checks.append(
@@ -285,12 +325,14 @@ def not_fuzzed(operation: APIOperation, seed: int, reason: str) -> CaseResult:
     )
 
 
+def _text(body: bytes | str | None) -> str | None:
+    return body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+
+
 def exchange_of(response: Response, operation_id: str) -> Exchange:
     """A harness :class:`Exchange` (Authorization masked) of a schemathesis response."""
     request = response.request
-    body = request.body
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", errors="replace")
+    body = _text(request.body)
     text = response.content.decode(response.encoding or "utf-8", errors="replace")
     return Exchange(
         method=str(request.method),

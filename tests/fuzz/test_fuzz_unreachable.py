@@ -1,6 +1,10 @@
-"""A target that does not answer: the fuzz phase ends quickly with errors, never a pass."""
+"""Targets that do not answer: errors (never passes) when gone, findings when slow."""
 
 from __future__ import annotations
+
+import threading
+
+from fuzz_support import fuzz_target, wrapped_kic
 
 from harness.config import RunConfig
 from harness.fuzz import run_fuzz
@@ -26,3 +30,28 @@ def test_an_unreachable_target_gives_errors_not_passes() -> None:
     assert "did not answer" in (first.error or "")
     assert all("stopped answering" in (c.error or "") for c in rest)
     assert not result.conformant
+
+
+def test_a_request_without_answer_in_time_is_a_finding_and_the_phase_goes_on(
+    tmp_path,
+) -> None:
+    """A KIC that never answers PATCH: answers_in_time fails there; reads are still fuzzed."""
+
+    def stalling(app):  # type: ignore[no-untyped-def]
+        def wrapped(environ, start_response):  # type: ignore[no-untyped-def]
+            if environ["REQUEST_METHOD"] == "PATCH":
+                threading.Event().wait(1.5)  # well past the run's timeout of 0.3 s
+            return app(environ, start_response)
+
+        return wrapped
+
+    with wrapped_kic(str(tmp_path / "kic.db"), stalling) as target:
+        result = fuzz_target(target, ["klant_partial_update", "klant_read"], 2, timeout=0.3)
+    cases = {c.operations[0]: c for c in result.cases}
+    patch, read = cases["klant_partial_update"], cases["klant_read"]
+    assert patch.outcome is Outcome.FAILED and patch.error is None
+    assert [c.name for c in patch.failed_checks()] == ["answers_in_time"]
+    exchange = patch.exchanges[patch.failed_checks()[0].exchange_index]
+    assert exchange.method == "PATCH" and exchange.error and exchange.status is None
+    assert patch.reproduce and "curl " in patch.reproduce and "-X PATCH" in patch.reproduce
+    assert read.outcome is Outcome.PASSED
