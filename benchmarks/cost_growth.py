@@ -95,9 +95,11 @@ def main(argv: list[str] | None = None) -> int:
         first = min(medians)
         for size in sorted(medians)[1:]:
             factor = medians[size] / medians[first]
+            per_record = factor / (size / first)
             print(
-                f"  growth {first} -> {size} records (x{size // first}): latency x{factor:.1f} "
-                f"({'linear or better' if factor <= size / first * 1.25 else 'worse than linear'})"
+                f"  growth {first} -> {size} records (x{size // first}): latency x{factor:.1f}, "
+                f"cost per record x{per_record:.2f} "
+                f"({'about linear' if per_record <= 1.25 else 'worse than linear'})"
             )
     return 0
 
