@@ -52,6 +52,7 @@ def machine() -> list[str]:
         f"nproc: {os.cpu_count()}",
         f"CPU: {cpu}",
         f"Python: {platform.python_version()} ({sys.executable})",
+        f"load average before the run: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}",
         "free -g:",
         *[f"  {line}" for line in free.splitlines()],
     ]

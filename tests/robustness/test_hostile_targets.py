@@ -14,6 +14,7 @@ end.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -67,7 +68,7 @@ HEADER_DRIP_BUG = (
 def other_host() -> Iterator[HTTPServer]:
     """The "other host" redirects point at: records every request, answers 200 to anything."""
     server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.expect_request("").respond_with_json({"stolen": False})
+    server.expect_request(re.compile(".*")).respond_with_json({"followed": True})
     server.start()
     try:
         yield server
