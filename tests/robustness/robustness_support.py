@@ -125,6 +125,21 @@ class DrcProcess:
 DrcLike = MockDrcHandle | DrcProcess
 
 
+def children_by_scan(pid: int) -> list[int]:
+    """Children of ``pid`` found by reading every /proc/<n>/stat (kernels without the
+    ``children`` file)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
 def process_group_alive(pgid: int) -> bool:
     """True while any process of the group ``pgid`` exists."""
     try:
@@ -154,10 +169,9 @@ class GunicornKic:
         """Pids of the master's current children (its workers)."""
         pid = self.process.pid
         try:
-            text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+            return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
         except OSError:
-            return []
-        return [int(p) for p in text.split()]
+            return children_by_scan(pid)
 
     def kill_workers(self) -> list[int]:
         """``kill -9`` every current worker; the master respawns them."""
