@@ -8,7 +8,7 @@ delay beyond the KIC's DRC timeout, or a delay followed by 502. Afterwards every
 KIC lists has exactly one mirror in the DRC, and the DRC has no mirror without a relation.
 
 All 500 operations run in CI: each is a few small loopback requests; the slow ones are the
-few that wait out the KIC's 1.5 s DRC timeout. The test runs twice: with the KIC's default
+few that wait out the KIC's 2.5 s DRC timeout. The test runs twice: with the KIC's default
 threads (2 workers x 4) and with 16 threads per worker.
 """
 
@@ -39,7 +39,7 @@ OPERATIONS = 500
 CLIENTS = 8
 FAULT_RATE = 0.20
 DELETE_SHARE = 0.45
-KIC_DRC_TIMEOUT = 1.5
+KIC_DRC_TIMEOUT = 2.5
 SEED = 20261129
 TIME_LIMIT = 150.0  # seconds for all operations; the load stops by itself after this
 
