@@ -5,24 +5,80 @@ returns a :class:`Spec`: every operation with its method, path template, paramet
 schema and documented responses (schema and headers per status), and
 :meth:`Spec.validate_response`, which checks one response against what the operation documents,
 OpenAPI 3.0 aware (``nullable``, ``readOnly``/``writeOnly``, ``$ref``) through
-openapi-schema-validator's OAS 3.0 read validator and format checker.
+openapi-schema-validator's OAS 3.0 read validator and :data:`RESPONSE_FORMAT_CHECKER`: the OAS 3.0
+format checker, plus an RFC 3986 ``uri`` check, where a blank ``""`` passes the text formats
+``email``, ``idn-email`` and ``uri`` (a KIC answers ``""`` for an unset optional text field).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from jsonschema import FormatChecker
 from openapi_schema_validator import OAS30ReadValidator, oas30_format_checker
 
 PROJECT_SPEC = Path(__file__).resolve().parent.parent / "openapi.yaml"
 OFFICIAL_SPEC = Path("/work/shared/specs/kic-1.0.0-rc1.openapi.yaml")
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 JSON_MEDIA_TYPES = ("application/json", "application/problem+json")
+
+
+# An absolute URI (RFC 3986 section 4.3): a scheme, then only characters a URI may hold
+# (unreserved, reserved, percent-escapes). It checks the character level, not every rule of
+# the grammar, which is enough to tell a URL from free text, spaces or a relative path.
+_URI = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.\-]*:(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*"
+)
+
+# Formats of text fields that a KIC answers with "" when they are not set (Django CharField
+# semantics: emailadres, subject, medewerker, ...). A date-time or uuid is never blank in a
+# correct KIC (it is null or a value), so those formats stay strict.
+BLANK_IS_UNSET_FORMATS = frozenset({"email", "idn-email", "uri"})
+
+
+def _is_uri(instance: object) -> bool:
+    """An RFC 3986 absolute URI; values of other types are left to the ``type`` keyword."""
+    if not isinstance(instance, str):
+        return True
+    return _URI.fullmatch(instance) is not None
+
+
+def _blank_or(check: Callable[[object], bool]) -> Callable[[object], bool]:
+    def blank_or_check(instance: object) -> bool:
+        return instance == "" or check(instance)
+
+    return blank_or_check
+
+
+def response_format_checker() -> FormatChecker:
+    """The format checker for KIC responses.
+
+    It is openapi-schema-validator's OAS 3.0 checker with two changes. ``uri`` is checked here:
+    jsonschema registers its own ``uri`` check only when an optional package (rfc3987 or
+    rfc3986-validator) is installed, so otherwise any string would pass and the outcome would
+    depend on the machine.
+    And a blank string passes the formats in :data:`BLANK_IS_UNSET_FORMATS`: the official KIC
+    and its reference implementation return ``""`` for an unset ``emailadres`` or ``subject``.
+    ``minLength``, ``maxLength``, ``type``, ``enum`` and ``nullable`` are untouched, so a field
+    documented with ``minLength: 1`` (every ``url``) still refuses ``""``.
+    """
+    checker = FormatChecker(formats=())
+    checker.checkers = dict(oas30_format_checker.checkers)
+    checker.checks("uri")(_is_uri)
+    for name in BLANK_IS_UNSET_FORMATS:
+        check, raises = checker.checkers[name]
+        checker.checks(name, raises)(_blank_or(check))
+    return checker
+
+
+RESPONSE_FORMAT_CHECKER = response_format_checker()
 
 
 class SpecError(Exception):
@@ -123,7 +179,7 @@ class Spec:
                     "allOf": [_nullable_enums(schema)],
                     "components": self._components(),
                 }
-                validator = OAS30ReadValidator(root, format_checker=oas30_format_checker)
+                validator = OAS30ReadValidator(root, format_checker=RESPONSE_FORMAT_CHECKER)
                 self._validators[key] = validator
             return validator
 
