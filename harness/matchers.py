@@ -58,6 +58,12 @@ class AnyUrl(Matcher):
 
 @dataclass(frozen=True)
 class Regex(Matcher):
+    """A string that the pattern matches entirely (``re.fullmatch``).
+
+    The pattern's ``{name}`` placeholders are filled in, regex-escaped, by
+    :func:`harness.templating.render` before a step's expectations are matched.
+    """
+
     pattern: str
     tag = "!regex"
 

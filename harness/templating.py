@@ -1,9 +1,9 @@
 """Variables of a running scenario: ``{name}`` templates and ``save`` captures.
 
 :func:`render` fills ``{name}`` / ``{name|uuid}`` placeholders in a request or expectation tree
-(a string that is exactly one placeholder keeps the variable's type; regex matchers are left
-alone). :func:`capture` reads a value out of a response: ``$.a.b``, ``$[0].url``, ``$``,
-``header:Location`` or ``status``.
+(a string that is exactly one placeholder keeps the variable's type; in a ``!regex`` pattern the
+value is inserted regex-escaped, so it matches literally). :func:`capture` reads a value out of a
+response: ``$.a.b``, ``$[0].url``, ``$``, ``header:Location`` or ``status``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,10 @@ from typing import Any
 from harness import matchers
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?:\|([A-Za-z_]+))?\}")
+# In a regex pattern, "\{name}" is an escaped brace and "\N{NAME}" a named character, not
+# placeholders; quantifiers ("\d{4}", "{2,3}") never look like one because names start with a
+# letter or underscore.
+REGEX_PLACEHOLDER = re.compile(r"(?<!\\)(?<!\\N)" + PLACEHOLDER.pattern)
 _PATH_TOKEN = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]")
 
 
@@ -53,6 +57,20 @@ def render_string(text: str, variables: Mapping[str, Any]) -> Any:
     return PLACEHOLDER.sub(replace, text)
 
 
+def render_regex(pattern: str, variables: Mapping[str, Any]) -> str:
+    """Fill the placeholders of a ``!regex`` pattern, each value escaped to match literally.
+
+    A saved URL holds ``.`` and ``?``, which unescaped would match any character or make the
+    previous one optional, so ``!regex '{klant}/.*'`` must not see them as regex syntax.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        value = _apply_filter(_lookup(variables, match.group(1)), match.group(1), match.group(2))
+        return re.escape(value if isinstance(value, str) else _scalar_text(value))
+
+    return REGEX_PLACEHOLDER.sub(replace, pattern)
+
+
 def _scalar_text(value: Any) -> str:
     if value is None:
         return "null"
@@ -75,6 +93,9 @@ def render(value: Any, variables: Mapping[str, Any]) -> Any:
         return [render(v, variables) for v in value]
     if isinstance(value, matchers.Contains):
         return matchers.Contains(tuple(render(list(value.items), variables)))
+    if isinstance(value, matchers.Regex):
+        pattern = render_regex(value.pattern, variables)
+        return value if pattern == value.pattern else matchers.Regex(pattern)
     return value
 
 
