@@ -4,7 +4,8 @@ Registered as the ``kic_conformance`` pytest11 entry point. Without ``--kic-url`
 ``--kic-demo`` it does nothing. With them, every selected scenario becomes an item
 ``kic-conformance::<scenario id>`` marked per tag, rule (``kic_001``, ``oas_klant_create``) and
 level (``must``/``should``/``reference``), so ``-k`` and ``-m`` select. A must-failure fails the
-item; should-failures and reference differences become warnings. Each item runs through
+item; should-failures and reference differences become warnings, and so do cleanup problems
+(failed ``finally:`` steps) of an item that passes or is skipped. Each item runs through
 :func:`harness.runner.run_scenario`, exactly as the CLI does. Under xdist every worker in
 ``--kic-demo`` mode starts its own embedded environment; with ``--kic-url`` all share the target.
 """
@@ -23,7 +24,7 @@ import pytest
 from jwt.warnings import InsecureKeyLengthWarning
 
 from harness.config import RunConfig, Selection
-from harness.report.text import case_text
+from harness.report.text import case_text, cleanup_text
 from harness.results import CaseResult, Outcome, RunResult
 from harness.scenarios import Scenario, ScenarioError, load_library
 
@@ -33,6 +34,10 @@ _STATE = pytest.StashKey["_SessionState"]()
 
 class KicConformanceWarning(UserWarning):
     """A should-level failure or a difference from the reference implementation."""
+
+
+class KicCleanupWarning(UserWarning):
+    """A ``finally:`` step failed: not a non-conformance, but the KIC may have kept test data."""
 
 
 class ScenarioFailed(Exception):
@@ -192,6 +197,9 @@ class FuzzItem(pytest.Item):
 
 def _finish(case: CaseResult) -> None:
     outcome = case.outcome
+    # A failed, warned or differing case shows its cleanup problems in its own text already.
+    if outcome in (Outcome.PASSED, Outcome.SKIPPED) and case.cleanup_problems():
+        warnings.warn(KicCleanupWarning(cleanup_text(case)), stacklevel=1)
     if outcome is Outcome.SKIPPED:
         pytest.skip(case.skip_reason or "not applicable")
     if outcome in (Outcome.FAILED, Outcome.ERROR):

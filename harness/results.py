@@ -5,6 +5,11 @@ its checks (:class:`CheckResult`, each with a requirement level) and the HTTP ex
 produced them (:class:`Exchange`, Authorization values masked). Verdicts are derived, never
 stored: a failed ``must`` check makes the run NOT CONFORMANT, a failed ``should`` check is a
 warning, a failed ``reference`` check "differs from the reference".
+
+Checks of a scenario's ``finally:`` steps carry ``cleanup=True``. A failed one is a *cleanup
+problem*: it never changes a case's outcome or the verdict (the behaviour under test already
+passed or failed), but every report lists it, because a KIC that cannot clean up leaves data
+behind.
 """
 
 from __future__ import annotations
@@ -87,6 +92,7 @@ class CheckResult:
     expected: Any = None
     actual: Any = None
     exchange_index: int | None = None  # index into CaseResult.exchanges
+    cleanup: bool = False  # from a ``finally:`` step: reported, never counted in the outcome
 
 
 @dataclass
@@ -114,7 +120,7 @@ class CaseResult:
             return Outcome.SKIPPED
         if self.error is not None:
             return Outcome.ERROR
-        failed_levels = {c.level for c in self.checks if not c.passed}
+        failed_levels = {c.level for c in self.failed_checks()}
         if Level.MUST in failed_levels:
             return Outcome.FAILED
         if Level.SHOULD in failed_levels:
@@ -124,7 +130,12 @@ class CaseResult:
         return Outcome.PASSED
 
     def failed_checks(self) -> list[CheckResult]:
-        return [c for c in self.checks if not c.passed]
+        """The failed checks that decide the outcome (cleanup problems left out)."""
+        return [c for c in self.checks if not c.passed and not c.cleanup]
+
+    def cleanup_problems(self) -> list[CheckResult]:
+        """Failed checks of ``finally:`` steps: reported, ignored by outcome and verdict."""
+        return [c for c in self.checks if not c.passed and c.cleanup]
 
 
 @dataclass
@@ -168,6 +179,14 @@ class RunResult:
     def counts(self) -> Counter[Outcome]:
         return Counter(c.outcome for c in self.cases)
 
+    def cases_with_cleanup_problems(self) -> list[CaseResult]:
+        """Cases, whatever their outcome, with at least one failed ``finally:`` check."""
+        return [c for c in self.cases if c.cleanup_problems()]
+
+    def cleanup_problem_count(self) -> int:
+        """Failed ``finally:`` checks over the whole run (not part of the verdict)."""
+        return sum(len(c.cleanup_problems()) for c in self.cases)
+
     def by_operation(self) -> dict[str, Counter[Outcome]]:
         """operationId -> outcomes of the cases that exercise it."""
         table: dict[str, Counter[Outcome]] = defaultdict(Counter)
@@ -205,6 +224,7 @@ class RunResult:
             "exit_code": self.exit_code,
             "aborted": self.aborted,
             "counts": {o.value: n for o, n in self.counts().items()},
+            "cleanup_problems": self.cleanup_problem_count(),
             "by_operation": {
                 op: {o.value: n for o, n in c.items()} for op, c in self.by_operation().items()
             },

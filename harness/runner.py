@@ -94,6 +94,9 @@ class _ScenarioRun:
         }
         self.journal_start: int | None = None
         self.step: Step | None = None
+        # True while the ``finally:`` steps run: their checks become cleanup problems, which
+        # reports show but the outcome ignores (the behaviour under test is already decided).
+        self.in_cleanup = False
 
     def level(self, step: Step, key: str | None = None, default: Level | None = None) -> Level:
         overrides = (step.data.get("expect") or {}).get("levels") or {}
@@ -106,6 +109,7 @@ class _ScenarioRun:
     def add(self, check: CheckResult, step: Step) -> CheckResult:
         prefix = step.label
         check.name = f"{prefix}: {check.name}"
+        check.cleanup = self.in_cleanup
         self.case.checks.append(check)
         return check
 
@@ -190,7 +194,9 @@ class _ScenarioRun:
         if response.status is None or not received.passed:
             self.add(received, step)
         if response.status is None:
-            if response.connect_failed:
+            # During cleanup an unreachable target is a cleanup problem (the failed
+            # response_received check above), not an error of a case that already ran.
+            if response.connect_failed and not self.in_cleanup:
                 self.case.error = f"{step.label}: target unreachable ({response.error})"
             raise _StopScenario
         ok = True
@@ -370,6 +376,8 @@ class _ScenarioRun:
         return f"{self.scenario.file}:{self.step.line} {self.step.label}"
 
     def cleanup(self) -> None:
+        """Run the ``finally:`` steps; whatever goes wrong there is recorded as cleanup."""
+        self.in_cleanup = True
         for step in self.scenario.finally_steps:
             names = {n for n, _ in _placeholder_names(step.data)}
             if names - set(self.variables):
@@ -379,23 +387,13 @@ class _ScenarioRun:
             except _StopScenario:
                 continue
             except (_MissingCapability, templating.TemplateError, DrcControlError) as exc:
-                self.case.checks.append(
-                    CheckResult(
-                        name=f"{step.label}: cleanup",
-                        passed=False,
-                        level=Level.REFERENCE,
-                        message=f"cleanup could not run: {exc}",
-                    )
-                )
+                self.add(self.cleanup_error(f"cleanup could not run: {exc}"), step)
             except Exception as exc:
-                self.case.checks.append(
-                    CheckResult(
-                        name=f"{step.label}: cleanup",
-                        passed=False,
-                        level=Level.REFERENCE,
-                        message=f"harness error during cleanup: {exc!r}",
-                    )
-                )
+                self.add(self.cleanup_error(f"harness error during cleanup: {exc!r}"), step)
+
+    def cleanup_error(self, message: str) -> CheckResult:
+        # Level as the scenario's: with cleanup=True it is reported, never counted.
+        return CheckResult(name="cleanup", passed=False, level=self.scenario.level, message=message)
 
 
 class _MissingCapability(Exception):
@@ -430,7 +428,11 @@ def _query_value(value: Any) -> Any:
 
 
 def run_scenario(scenario: Scenario, context: RunContext) -> CaseResult:
-    """Run one scenario (steps, then ``finally``) and return its result; never raises."""
+    """Run one scenario and return its result; never raises.
+
+    The ``finally:`` steps always run after the steps; their failed checks are marked
+    ``cleanup`` and reported as cleanup problems, outside the case's outcome.
+    """
     case = _ScenarioRun(scenario, context).execute()
     case.reproduce = reproduce_command(context.config, scenario.id)
     return case

@@ -1,7 +1,9 @@
 """JUnit XML report: one testcase per case; must-failures are failures, errors are errors.
 
 Warnings (should) and reference differences pass, with the details in ``system-out``, so CI
-dashboards count exactly the non-conformances.
+dashboards count exactly the non-conformances. Cleanup problems (failed ``finally:`` checks)
+never fail a testcase either: they are in the case's text and, for a passed case, in its
+``system-out``; the suite property ``cleanup_problems`` counts them.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from harness.report import redact
-from harness.report.text import case_text
-from harness.results import Outcome, RunResult
+from harness.report.text import case_text, cleanup_text
+from harness.results import Level, Outcome, RunResult
 
 
 def to_element(run: RunResult) -> ET.Element:
@@ -34,6 +36,7 @@ def to_element(run: RunResult) -> ET.Element:
         ("verdict", run.verdict),
         ("spec_version", run.spec_version),
         ("fuzz_seed", str(run.fuzz_seed)),
+        ("cleanup_problems", str(run.cleanup_problem_count())),
     ):
         ET.SubElement(properties, "property", name=name, value=value)
     if run.aborted:
@@ -52,7 +55,7 @@ def to_element(run: RunResult) -> ET.Element:
         outcome = result.outcome
         details = case_text(result)
         if outcome is Outcome.FAILED:
-            first = result.failed_checks()[0]
+            first = next(c for c in result.failed_checks() if c.level is Level.MUST)
             ET.SubElement(
                 element, "failure", message=redact(first.message)[:500], type="must"
             ).text = details
@@ -62,6 +65,9 @@ def to_element(run: RunResult) -> ET.Element:
             ET.SubElement(element, "skipped", message=result.skip_reason or "")
         elif outcome in (Outcome.WARNING, Outcome.DIFFERS):
             ET.SubElement(element, "system-out").text = details
+        # The texts above include cleanup problems; passed and skipped cases have no text yet.
+        if outcome in (Outcome.PASSED, Outcome.SKIPPED) and result.cleanup_problems():
+            ET.SubElement(element, "system-out").text = cleanup_text(result)
     return suites
 
 

@@ -1,5 +1,6 @@
 """Terminal report (rich): verdict tables per operation and per rule, every non-passed case
-with its failed checks and exact exchanges, and the final verdict line."""
+with its failed checks and exact exchanges, the cleanup problems, and the final verdict
+line."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness.report import redact
-from harness.report.text import case_text
+from harness.report.text import CLEANUP_NOTE, case_text, cleanup_text
 from harness.results import OUTCOME_ORDER, Outcome, RunResult
 
 STYLES = {
@@ -19,6 +20,7 @@ STYLES = {
     Outcome.FAILED: "red",
     Outcome.ERROR: "magenta",
 }
+CLEANUP_STYLE = "yellow"
 
 
 def _matrix(title: str, label: str, rows: dict, console: Console) -> None:
@@ -32,6 +34,10 @@ def _matrix(title: str, label: str, rows: dict, console: Console) -> None:
     console.print(table)
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def render(run: RunResult, console: Console) -> None:
     """Print the whole report of ``run`` to ``console``."""
     if run.cases:
@@ -41,7 +47,15 @@ def render(run: RunResult, console: Console) -> None:
         if not_passed:
             console.rule("Not passed")
         for case in not_passed:
-            console.print(escape(case_text(case)), style=STYLES[case.outcome], highlight=False)
+            # Cleanup problems get their own section below, so they are not printed twice.
+            text = case_text(case, cleanup=False)
+            console.print(escape(text), style=STYLES[case.outcome], highlight=False)
+            console.print()
+        untidy = run.cases_with_cleanup_problems()
+        if untidy:
+            console.rule(f"Cleanup problems ({CLEANUP_NOTE})")
+        for case in untidy:
+            console.print(escape(cleanup_text(case)), style=CLEANUP_STYLE, highlight=False)
             console.print()
     counts = run.counts()
     summary = ", ".join(f"{counts[o]} {o.value}" for o in OUTCOME_ORDER if counts.get(o))
@@ -51,6 +65,15 @@ def render(run: RunResult, console: Console) -> None:
             highlight=False,
             soft_wrap=True,
         )
+    cleanup = run.cleanup_problem_count()
+    if cleanup:
+        cases = _plural(len(run.cases_with_cleanup_problems()), "case")
+        console.print(
+            f"[{CLEANUP_STYLE}]cleanup problems: {_plural(cleanup, 'failed check')} in "
+            f"{cases}[/] ({CLEANUP_NOTE})",
+            highlight=False,
+        )
+        summary += f"; cleanup problems in {cases}"
     style = {"CONFORMANT": "bold green", "NOT CONFORMANT": "bold red"}.get(
         run.verdict, "bold magenta"
     )
