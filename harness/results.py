@@ -179,6 +179,11 @@ class RunResult:
     def counts(self) -> Counter[Outcome]:
         return Counter(c.outcome for c in self.cases)
 
+    @property
+    def fuzzed(self) -> bool:
+        """True when the fuzzer ran (at least one fuzz case that was not skipped)."""
+        return any(c.kind == "fuzz" and c.outcome is not Outcome.SKIPPED for c in self.cases)
+
     def cases_with_cleanup_problems(self) -> list[CaseResult]:
         """Cases, whatever their outcome, with at least one failed ``finally:`` check."""
         return [c for c in self.cases if c.cleanup_problems()]

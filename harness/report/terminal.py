@@ -1,6 +1,6 @@
 """Terminal report (rich): verdict tables per operation and per rule, every non-passed case
-with its failed checks and exact exchanges, the cleanup problems, and the final verdict
-line."""
+with its failed checks and exact exchanges, the cleanup problems, the fuzz seed with the
+option that repeats it, and the final verdict line."""
 
 from __future__ import annotations
 
@@ -36,6 +36,20 @@ def _matrix(title: str, label: str, rows: dict, console: Console) -> None:
 
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def fuzz_line(run: RunResult) -> str | None:
+    """The fuzz seed and the options that generate the same requests again (None: no fuzzing)."""
+    if not run.fuzzed or run.fuzz_seed is None:
+        return None
+    # The generated requests depend on the seed and on the examples per operation.
+    examples = run.settings.get("fuzz_examples")
+    per_operation = f" ({_plural(examples, 'example')} per operation)" if examples else ""
+    options = f"--fuzz-seed {run.fuzz_seed}" + (f" --fuzz-examples {examples}" if examples else "")
+    return (
+        f"fuzz seed {run.fuzz_seed}{per_operation}; to repeat the same generated requests, "
+        f"run kic-conformance with {options}"
+    )
 
 
 def render(run: RunResult, console: Console) -> None:
@@ -74,6 +88,9 @@ def render(run: RunResult, console: Console) -> None:
             highlight=False,
         )
         summary += f"; cleanup problems in {cases}"
+    fuzz = fuzz_line(run)
+    if fuzz:
+        console.print(escape(fuzz), highlight=False, soft_wrap=True)
     style = {"CONFORMANT": "bold green", "NOT CONFORMANT": "bold red"}.get(
         run.verdict, "bold magenta"
     )
