@@ -1,26 +1,141 @@
 """Sending one HTTP request to a possibly misbehaving target, safely, and recording it.
 
-:func:`send` never raises for what the target does: refused connections, timeouts (also a
-slowly dripping body, bounded by a whole-response deadline), protocol errors, redirects (never
-followed, so the token never travels to another host) and huge bodies (read up to
-``max_body_bytes``, then cut off) all come back as a :class:`Response` whose ``error`` says
-what happened, together with the :class:`~harness.results.Exchange` for the reports.
+:func:`send` never raises for what the target does: refused connections, timeouts, protocol
+errors, redirects (never followed, so the token never travels to another host) and huge bodies
+(read up to ``max_body_bytes``, then cut off) all come back as a :class:`Response` whose
+``error`` says what happened, together with the :class:`~harness.results.Exchange` for the
+reports.
+
+The ``timeout`` of :func:`send` is one deadline for the whole request: connecting, sending,
+the status line and headers, and the body. httpx's own timeouts apply per network operation,
+so a target that drips its headers or body a byte at a time would never trip them; clients
+from :func:`new_client` therefore read and write through :class:`DeadlineBackend`, which gives
+every network operation at most the time left until the deadline of the request in progress.
 """
 
 from __future__ import annotations
 
 import json
+import ssl
 import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from harness.results import Exchange
 
 #: At most this much of a body is kept in an Exchange for the reports.
 REPORT_BODY_LIMIT = 64_000
+#: Writes go out in pieces of at most this size, each given only the time left then: httpcore
+#: gives every partial send() of one write the same timeout, so one large write to a target
+#: that reads slowly could otherwise outlast the deadline.
+WRITE_PIECE_BYTES = 16_384
+
+#: time.monotonic() by which the request in progress in this thread (or task) must be done;
+#: None outside :func:`send`. A context variable, because one client is shared by the runner's
+#: worker threads and each thread sends its own request with its own deadline.
+_deadline: ContextVar[float | None] = ContextVar("kic_request_deadline", default=None)
+
+
+@contextmanager
+def request_deadline(seconds: float) -> Iterator[float]:
+    """Bound every network operation in this block to ``seconds`` from now, in total.
+
+    Only clients made by :func:`new_client` honour it. Yields the deadline (monotonic time).
+    """
+    deadline = time.monotonic() + seconds
+    token = _deadline.set(deadline)
+    try:
+        yield deadline
+    finally:
+        _deadline.reset(token)
+
+
+def _time_left(timeout: float | None, expired: type[httpcore.TimeoutException]) -> float | None:
+    """``timeout`` shortened to the time left before the deadline; ``expired`` once it passed."""
+    deadline = _deadline.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        # Raised as the httpcore exception of the operation, so httpx maps it to its own
+        # ReadTimeout/WriteTimeout/ConnectTimeout exactly like a timeout of the socket.
+        raise expired("the deadline of the whole request has passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    """A network stream whose reads and writes end by the current request's deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _time_left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        for start in range(0, len(buffer), WRITE_PIECE_BYTES):
+            piece = buffer[start : start + WRITE_PIECE_BYTES]
+            self._stream.write(piece, _time_left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        # The TLS handshake reads and writes too: a target could drip it just like headers.
+        try:
+            left = _time_left(timeout, httpcore.ConnectTimeout)
+        except httpcore.ConnectTimeout:
+            # httpcore drops a stream whose start_tls fails without closing it (its own
+            # streams close themselves then), so close it here or the socket leaks.
+            self._stream.close()
+            raise
+        return DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, left))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's network backend, with connects and streams bounded by the deadline."""
+
+    def __init__(self, backend: httpcore.NetworkBackend | None = None) -> None:
+        self._backend = backend or httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        left = _time_left(timeout, httpcore.ConnectTimeout)
+        stream = self._backend.connect_tcp(host, port, left, local_address, socket_options)
+        return DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        left = _time_left(timeout, httpcore.ConnectTimeout)
+        return DeadlineStream(self._backend.connect_unix_socket(path, left, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
 
 
 @dataclass
@@ -53,8 +168,21 @@ class Response:
 
 
 def new_client() -> httpx.Client:
-    """An HTTP client that never follows redirects and ignores proxy environment variables."""
-    return httpx.Client(follow_redirects=False, trust_env=False)
+    """An HTTP client that never follows redirects, ignores proxy environment variables and
+    keeps to the deadline of :func:`send` (see :class:`DeadlineBackend`)."""
+    transport = httpx.HTTPTransport(trust_env=False)
+    # httpx 0.28 has no public way to choose httpcore's network backend (encode/httpx
+    # discussion 3180), so its pool is replaced by one with the same settings (httpx's
+    # defaults) on the deadline backend. Connections are pooled and reused as before.
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=DeadlineBackend(),
+    )
+    return httpx.Client(transport=transport, follow_redirects=False, trust_env=False)
 
 
 def _text(data: bytes | None, truncated: bool = False) -> str | None:
@@ -77,29 +205,44 @@ def send(
     max_body_bytes: int = 2_000_000,
     operation_id: str | None = None,
 ) -> tuple[Response, Exchange]:
-    """Send one request; return the response (or the transport error) and its exchange."""
+    """Send one request; return the response (or the transport error) and its exchange.
+
+    ``timeout`` bounds the whole request, from connecting to the last byte of the body, when
+    ``client`` comes from :func:`new_client`; a request that exceeds it ends with a timeout
+    error naming the limit and the time taken.
+    """
     started = time.monotonic()
-    deadline = started + timeout
     response = Response(status=None)
     try:
-        with client.stream(
-            method, url, headers=headers, content=content, timeout=httpx.Timeout(timeout)
-        ) as raw:
+        with (
+            request_deadline(timeout) as deadline,
+            client.stream(
+                method, url, headers=headers, content=content, timeout=httpx.Timeout(timeout)
+            ) as raw,
+        ):
             response.status = raw.status_code
             response.headers = _headers(raw.headers)
-            chunks, size = [], 0
-            for chunk in raw.iter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > max_body_bytes:
-                    response.truncated = True
-                    response.error = (
-                        f"response body larger than {max_body_bytes} bytes; reading stopped there"
-                    )
-                    break
-                if time.monotonic() > deadline:
-                    response.error = f"timeout: the response took longer than {timeout:g}s"
-                    break
+            chunks: list[bytes] = []
+            size = 0
+            try:
+                for chunk in raw.iter_bytes():
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > max_body_bytes:
+                        response.truncated = True
+                        response.error = (
+                            f"response body larger than {max_body_bytes} bytes; "
+                            "reading stopped there"
+                        )
+                        break
+                    # The backend already stops reads at the deadline; this also covers a
+                    # client not made by new_client() (per-read timeouts only).
+                    if time.monotonic() > deadline:
+                        response.error = _timeout_note(timeout, started)
+                        break
+            except httpx.TimeoutException:
+                # Caught here, not below, to keep the status, headers and partial body.
+                response.error = _timeout_note(timeout, started)
             response.body = b"".join(chunks)[: max_body_bytes + 1]
             if response.error is None and 300 <= raw.status_code < 400:
                 response.error = _redirect_note(url, response.header("Location"))
@@ -107,7 +250,7 @@ def send(
         response.error = f"connection failed: {exc or 'refused'}"
         response.connect_failed = True
     except httpx.TimeoutException:
-        response.error = f"timeout: no complete response within {timeout:g}s"
+        response.error = _timeout_note(timeout, started)
     except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
         response.error = f"{type(exc).__name__}: {exc}"
     response.elapsed_ms = round((time.monotonic() - started) * 1000, 1)
@@ -124,6 +267,11 @@ def send(
         operation_id=operation_id,
     )
     return response, exchange
+
+
+def _timeout_note(timeout: float, started: float) -> str:
+    elapsed = time.monotonic() - started
+    return f"timeout: no complete response within {timeout:g}s (gave up after {elapsed:.1f}s)"
 
 
 def _headers(headers: httpx.Headers) -> dict[str, str]:
