@@ -2,7 +2,8 @@
 
 ``create_app(config)`` wires storage, the remote-API client, the service and the routes;
 ``get_app()`` does the same from ``KIC_*`` environment variables, for
-``gunicorn 'reference_kic.app:get_app()'``.
+``gunicorn 'reference_kic.app:get_app()'``. Each app starts its kic-001 reconciler thread
+(see reconcile.py) unless ``reconcile_interval`` is 0.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .handlers import (
     validation_422,
 )
 from .kinds import KINDS, make_renderer
+from .reconcile import Reconciler, start_in_background
 from .remote import RemoteApis
 from .service import KicService
 from .storage import Store
@@ -35,6 +37,14 @@ def create_app(config: KicConfig) -> falcon.App:
     store = Store(config.db_path)
     service = KicService(config, store, RemoteApis(config))
     ctx = Context(config, store, service)
+    if config.reconcile_interval > 0:
+        # settle: just over one DRC timeout, so a request the DRC still works on ends first.
+        service.reconciler = Reconciler(
+            service.drc,
+            settle=config.http_timeout + 1.0,
+            stale=max(120.0, 10 * config.http_timeout),
+        )
+        start_in_background(service.reconciler, config.reconcile_interval)
 
     app = falcon.App(media_type=falcon.MEDIA_JSON)
     # Keep ``?verzoek=`` so an empty filter value is refused rather than silently dropped.

@@ -67,6 +67,8 @@ class KicConfig:
     drc_credentials: list[DrcCredential] = field(default_factory=list)
     http_timeout: float = 10.0
     defects: frozenset[str] = frozenset()
+    #: Seconds between reconciler rounds (see reconcile.py); 0 switches the reconciler off.
+    reconcile_interval: float = 2.0
 
     def __post_init__(self) -> None:
         self.defects = parse_defects(self.defects, "defects")
@@ -94,7 +96,15 @@ class KicConfig:
         cls, data: Mapping[str, Any], *, source: str = "config", **overrides: Any
     ) -> KicConfig:
         """Build a config from parsed file content; ``overrides`` win over the file."""
-        known = {"db", "public_base_url", "clients", "drc", "http_timeout", "defects"}
+        known = {
+            "db",
+            "public_base_url",
+            "clients",
+            "drc",
+            "http_timeout",
+            "reconcile_interval",
+            "defects",
+        }
         unknown = sorted(set(data) - known)
         if unknown:
             raise ConfigError(
@@ -112,6 +122,10 @@ class KicConfig:
             if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
                 raise ConfigError(f"{source}: http_timeout must be a positive number")
             values["http_timeout"] = float(timeout)
+        if "reconcile_interval" in data:
+            values["reconcile_interval"] = parse_interval(
+                data["reconcile_interval"], f"{source}: reconcile_interval"
+            )
         values.update({k: v for k, v in overrides.items() if v is not None})
         if not values.get("db_path"):
             raise ConfigError(f"{source}: no database file given (key 'db' or KIC_DB)")
@@ -126,6 +140,10 @@ class KicConfig:
         if env.get("KIC_CONFIG"):
             source = env["KIC_CONFIG"]
             data = dict(_read_config_file(Path(env["KIC_CONFIG"])))
+        if env.get("KIC_RECONCILE_INTERVAL"):
+            data["reconcile_interval"] = parse_interval(
+                env["KIC_RECONCILE_INTERVAL"], "KIC_RECONCILE_INTERVAL"
+            )
         if env.get("KIC_DEFECTS"):
             data["defects"] = [d for d in env["KIC_DEFECTS"].split(",") if d.strip()]
         overrides = {
@@ -138,6 +156,18 @@ class KicConfig:
             if "KIC_DEFECTS" in env and "defects" in str(exc):
                 raise ConfigError(str(exc).replace(f"{source}: defects", "KIC_DEFECTS")) from None
             raise
+
+
+def parse_interval(value: Any, where: str) -> float:
+    """A number of seconds >= 0 (also from an environment string)."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ConfigError(f"{where}: expected a number of seconds, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1e6:
+        raise ConfigError(f"{where}: expected a number of seconds >= 0 (0 switches it off)")
+    return float(value)
 
 
 def parse_defects(value: Any, where: str) -> frozenset[str]:

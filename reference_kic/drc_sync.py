@@ -5,19 +5,31 @@ A verzoekinformatieobject (VIO) exists twice: as a row here and as an objectinfo
 written to: on create it lists the KIC's VIOs and wants to see the relation, on delete it
 wants NOT to see it any more. Hence the order of every step below:
 
-create: commit the row -> POST the mirror -> (DRC refused) delete the row, answer 400.
+create: commit the row -> POST the mirror -> (DRC failed) hide the row, ask the DRC whether
+        the mirror exists after all: yes -> show the row again, answer 201; no -> delete the
+        row, answer 400.
 delete: hide the rows (committed: every worker stops listing them) -> delete the mirrors ->
-        delete the rows (plus the cascading parent) in one transaction -> (DRC refused) un-hide,
-        put back the mirrors already removed, answer 400.
+        delete the rows (plus the cascading parent) in one transaction -> (DRC failed) show
+        the rows again, put back mirrors that are gone, answer 400.
 
-:meth:`DrcSync.create` and :meth:`DrcSync.delete` are the only code paths that insert or
+A timeout or dropped connection says nothing about what the DRC did, so every failure is
+followed by a look at the DRC's mirrors of the pair. What cannot be settled during the
+request (the DRC unreachable, the process killed) is recorded in the row (``sync``: the
+mirror is to be made or checked / to be removed with the row; ``sync_owner``: the operation
+working on it) and finished by :mod:`reference_kic.reconcile`, which also mirrors rows that
+were inserted into the database by other means.
+
+:meth:`DrcSync.create` and :meth:`DrcSync.delete` are the only request paths that insert or
 remove VIO rows (the table's foreign key refuses a cascade that would bypass them).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import sqlite3
+import time
 import uuid as uuid_module
 from collections.abc import Callable
 from typing import Any
@@ -32,10 +44,20 @@ log = logging.getLogger(__name__)
 
 TABLE = "verzoekinformatieobjecten"
 DOCUMENT_RESOURCE = "enkelvoudiginformatieobjecten"
+#: ``sync`` values: the mirror is to be made or checked / the (hidden) row is to be removed.
+MIRROR, UNMIRROR = "mirror", "unmirror"
 
 
 class MirrorFailed(Exception):
-    """The DRC refused or could not be reached; the message says which and the status."""
+    """The DRC refused or could not be reached; the message says which and the status.
+
+    ``uncertain``: no answer came (timeout, dropped connection), so the DRC may still carry
+    the request out.
+    """
+
+    def __init__(self, message: str, *, uncertain: bool = False) -> None:
+        super().__init__(message)
+        self.uncertain = uncertain
 
 
 def _excerpt(text: str, limit: int = 300) -> str:
@@ -43,13 +65,80 @@ def _excerpt(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-class DrcSync:
-    """Creates and deletes VIOs together with their DRC mirrors."""
+def _process_start(pid: int) -> str | None:
+    """The kernel's start time of ``pid`` (tells a reused pid apart); None: no such process.
 
-    def __init__(self, store: Store, remote: RemoteApis, defects: frozenset[str]) -> None:
+    "?" where /proc is not available: then the pid alone identifies the process.
+    """
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return "?"
+    # fields[0] is the state: a zombie is dead for our purpose; fields[19] is field 22, starttime.
+    return None if fields[0] == "Z" else fields[19]
+
+
+_identity: tuple[int, str] | None = None
+
+
+def process_identity() -> str:
+    """``pid:starttime`` of this process (computed again after a fork)."""
+    global _identity
+    pid = os.getpid()
+    if _identity is None or _identity[0] != pid:
+        _identity = (pid, f"{pid}:{_process_start(pid) or '?'}")
+    return _identity[1]
+
+
+def new_owner() -> str:
+    """An owner token for one operation: this process plus a random part."""
+    return f"{process_identity()}/{secrets.token_hex(4)}"
+
+
+def owner_alive(owner: str) -> bool:
+    """Whether the process in ``owner`` still runs (so its operation may still finish)."""
+    process = owner.split("/", 1)[0]
+    pid_text, _, start = process.partition(":")
+    try:
+        pid = int(pid_text)
+        os.kill(pid, 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        pass  # the pid belongs to someone else's process: the start time decides
+    current = _process_start(pid)
+    if current is None:
+        return False
+    return start == "?" or current == "?" or current == start
+
+
+def _refused(action: str, exc: Exception, consequence: str) -> ValidationFailed:
+    return ValidationFailed(
+        [
+            InvalidParam(
+                NON_FIELD, "invalid", f"Could not {action} remote relation: {exc}. " + consequence
+            )
+        ]
+    )
+
+
+class DrcSync:
+    """Creates and deletes VIOs together with their DRC mirrors, and settles leftovers."""
+
+    def __init__(
+        self,
+        store: Store,
+        remote: RemoteApis,
+        defects: frozenset[str],
+        public_base_url: str | None = None,
+    ) -> None:
         self.store = store
         self.remote = remote
         self.defects = defects
+        self.public_base_url = public_base_url
 
     # -- create -----------------------------------------------------------------------------
     def create(self, data: dict[str, Any], verzoek_url: str) -> dict[str, Any]:
@@ -58,51 +147,72 @@ class DrcSync:
         stored = {k: v for k, v in row.items() if k != "uuid"}
         if "mirror-before-commit" in self.defects:
             self._mirror_or_refuse(row)
-            self._insert(row["uuid"], stored)
+            self._insert(row["uuid"], stored, owner=None)
             return row
-        self._insert(row["uuid"], stored)
         if "mirror-skipped" in self.defects:
+            self._insert(row["uuid"], stored, owner=None)
             return row
+        owner = new_owner()
+        self._insert(row["uuid"], stored, owner=owner)
         try:
-            self._mirror_or_refuse(row)
-        except ValidationFailed:
-            with self.store.write() as conn:
-                Store.delete(conn, TABLE, row["uuid"])
-            raise
+            self._post_mirror(row)
+        except MirrorFailed as exc:
+            if self._undo_create(row, owner, uncertain=exc.uncertain):
+                return row
+            raise _refused("create", exc, "The relation was not kept.") from None
+        self.settle(row["uuid"], owner)
         return row
 
-    def _insert(self, uuid: str, stored: dict[str, Any]) -> None:
+    def _insert(self, uuid: str, stored: dict[str, Any], owner: str | None) -> None:
         with self.store.write() as conn:
             if "uniqueness-not-enforced" not in self.defects:
                 duplicate = conn.execute(
-                    f"SELECT 1 FROM {TABLE} WHERE verzoek = ? AND informatieobject = ?",
+                    f"SELECT hidden FROM {TABLE} WHERE verzoek = ? AND informatieobject = ?",
                     (stored["verzoek"], stored["informatieobject"]),
                 ).fetchone()
                 if duplicate:
-                    raise ValidationFailed(
-                        [
-                            InvalidParam(
-                                NON_FIELD,
-                                "unique",
-                                "De velden verzoek, informatieobject moeten een unieke set zijn.",
-                            )
-                        ]
-                    )
+                    text = "De velden verzoek, informatieobject moeten een unieke set zijn."
+                    if duplicate[0]:
+                        text += " (The existing relation is being deleted; retry shortly.)"
+                    raise ValidationFailed([InvalidParam(NON_FIELD, "unique", text)])
             Store.insert(conn, TABLE, uuid, stored)
+            conn.execute(
+                f"UPDATE {TABLE} SET sync = ?, sync_owner = ?, sync_since = ? WHERE uuid = ?",
+                (MIRROR if owner else None, owner, time.time(), uuid),
+            )
+
+    def _undo_create(self, row: dict[str, Any], owner: str, *, uncertain: bool) -> bool:
+        """After a failed mirror POST: True when the DRC made the mirror after all (kept).
+
+        The row is hidden first, so a DRC that is still working on the POST finds no relation
+        in its call-back and refuses; then the DRC's list tells what happened. After a POST
+        without answer an empty list proves little (the DRC may be writing the mirror right
+        now), so the hidden row is left to the reconciler, which looks again once the DRC
+        is done and deletes whatever mirror it finds, then the row.
+        """
+        uuid = row["uuid"]
+        self._mark([uuid], sync=UNMIRROR, hidden=True, owner=owner, held_by=owner)
+        try:
+            made = self._list_mirrors(row)
+        except MirrorFailed as exc:
+            log.warning("VIO %s: cannot tell whether the DRC kept a mirror (%s)", uuid, exc)
+            self.release(uuid, owner)
+            return False
+        if made:
+            self._mark([uuid], sync=None, hidden=False, owner=None, held_by=owner)
+            return True
+        if uncertain:
+            self.release(uuid, owner)
+            return False
+        with self.store.write() as conn:
+            conn.execute(f"DELETE FROM {TABLE} WHERE uuid = ? AND sync_owner = ?", (uuid, owner))
+        return False
 
     def _mirror_or_refuse(self, row: dict[str, Any]) -> None:
         try:
             self._post_mirror(row)
         except MirrorFailed as exc:
-            raise ValidationFailed(
-                [
-                    InvalidParam(
-                        NON_FIELD,
-                        "invalid",
-                        f"Could not create remote relation: {exc}. The relation was not kept.",
-                    )
-                ]
-            ) from None
+            raise _refused("create", exc, "The relation was not kept.") from None
 
     def _post_mirror(self, row: dict[str, Any]) -> None:
         root = self._drc_root(row["informatieobject"])
@@ -127,14 +237,16 @@ class DrcSync:
     ) -> None:
         """Delete ``rows`` and their mirrors; ``finish`` deletes a cascading parent.
 
-        Either everything is deleted, or (the DRC refused) nothing is and the rows are
-        visible again; then :class:`ValidationFailed` says why.
+        Either everything is deleted, or (the DRC failed) nothing is and the rows are
+        visible again; then :class:`ValidationFailed` says why. ``rows`` may include hidden
+        rows a cascade found on their way out; those stay hidden whatever happens.
         """
         uuids = [row["uuid"] for row in rows]
-        hide = uuids and "delete-mirror-while-visible" not in self.defects
+        owner = new_owner()
+        hide = bool(uuids) and "delete-mirror-while-visible" not in self.defects
+        leaving = self._hidden(uuids)
         if hide:
-            with self.store.write() as conn:
-                Store.set_hidden(conn, TABLE, uuids, True)
+            self._mark(uuids, sync=UNMIRROR, hidden=True, owner=owner)
         removed: list[dict[str, Any]] = []
         try:
             if "delete-mirror-skipped" not in self.defects:
@@ -142,16 +254,8 @@ class DrcSync:
                     self._delete_mirror(row)
                     removed.append(row)
         except MirrorFailed as exc:
-            self._restore(uuids if hide else [], removed)
-            raise ValidationFailed(
-                [
-                    InvalidParam(
-                        NON_FIELD,
-                        "invalid",
-                        f"Could not delete remote relation: {exc}. Nothing was deleted.",
-                    )
-                ]
-            ) from None
+            self._restore(rows, removed, owner if hide else None, leaving)
+            raise _refused("delete", exc, "Nothing was deleted.") from None
         try:
             with self.store.write() as conn:
                 for uuid in uuids:
@@ -160,7 +264,7 @@ class DrcSync:
                     finish(conn)
         except sqlite3.IntegrityError:
             # A new VIO was linked to the parent meanwhile; its mirror must not be orphaned.
-            self._restore(uuids if hide else [], removed)
+            self._restore(rows, removed, owner if hide else None, leaving)
             raise ApiError(
                 409,
                 "conflict",
@@ -168,6 +272,140 @@ class DrcSync:
             ) from None
 
     def _delete_mirror(self, row: dict[str, Any]) -> None:
+        """Delete the mirror(s) of ``row``; a failure is re-checked before it counts."""
+        try:
+            self._delete_listed_mirrors(row)
+        except MirrorFailed as failure:
+            # A timeout may hide a delete the DRC did: if nothing is listed, the goal holds.
+            try:
+                if not self._list_mirrors(row):
+                    return
+            except MirrorFailed:
+                pass
+            raise failure from None
+
+    def _delete_listed_mirrors(self, row: dict[str, Any]) -> None:
+        mirrors = self._list_mirrors(row)
+        if "delete-wrong-mirror" in self.defects:
+            mirrors = mirrors[:1]
+        # An empty list means the mirror is already gone (deleted earlier, or a previous
+        # attempt got that far): the goal "no mirror left" holds, so deleting the row is safe.
+        for mirror in mirrors:
+            url = mirror.get("url") if isinstance(mirror, dict) else None
+            if not isinstance(url, str):
+                raise MirrorFailed("a mirror in the DRC's list has no url")
+            response = self._call("DELETE", url)
+            # 404: someone removed it between our list and delete; the goal holds, see above.
+            if response.status_code not in (204, 404):
+                raise MirrorFailed(
+                    f"the DRC refused to delete the mirror with HTTP {response.status_code} "
+                    f"({_excerpt(response.text)})"
+                )
+
+    def _hidden(self, uuids: list[str]) -> set[str]:
+        if not uuids:
+            return set()
+        marks = ", ".join("?" * len(uuids))
+        sql = f"SELECT uuid FROM {TABLE} WHERE hidden != 0 AND uuid IN ({marks})"
+        return {uuid for (uuid,) in self.store.conn.execute(sql, uuids)}
+
+    def _restore(
+        self,
+        rows: list[dict[str, Any]],
+        removed: list[dict[str, Any]],
+        owner: str | None,
+        leaving: set[str],
+    ) -> None:
+        """Show ``rows`` again (except those already ``leaving``) and put back their mirrors.
+
+        The rows stay marked for the reconciler: the DRC may still act on a request that timed
+        out, so their mirrors are checked once more after it had time to.
+        """
+        touched = rows[: len(removed) + 1]  # the last one failed: its mirror may be gone too
+        back = [row for row in touched if row["uuid"] not in leaving]
+        if owner is None:  # the rows were never hidden (a deliberate defect)
+            for row in back:
+                self._ensure_quietly(row)
+            return
+        uuids = [row["uuid"] for row in rows]
+        shown = [uuid for uuid in uuids if uuid not in leaving]
+        self._mark(shown, sync=MIRROR, hidden=False, owner=owner, held_by=owner)
+        for row in back:
+            self._ensure_quietly(row)
+        for uuid in uuids:
+            self.release(uuid, owner)
+
+    def _ensure_quietly(self, row: dict[str, Any]) -> None:
+        try:
+            self.ensure_mirror(row)
+        except MirrorFailed as exc:
+            log.error(
+                "could not restore the DRC mirror of VIO %s (retried later): %s", row["uuid"], exc
+            )
+
+    # -- used by the reconciler -------------------------------------------------------------
+    def ensure_mirror(self, row: dict[str, Any]) -> None:
+        """Make sure the DRC holds a mirror of ``row`` (POST one when none is listed)."""
+        if not self._list_mirrors(row):
+            self._post_mirror(row)
+
+    def remove_mirrors_and_row(self, row: dict[str, Any], owner: str) -> None:
+        """Delete every mirror of the (hidden) ``row``, then the row if ``owner`` still has it."""
+        self._delete_mirror(row)
+        with self.store.write() as conn:
+            conn.execute(
+                f"DELETE FROM {TABLE} WHERE uuid = ? AND sync_owner = ?", (row["uuid"], owner)
+            )
+
+    def mirror_object(self, row: dict[str, Any]) -> str | None:
+        """The URL the mirror's ``object`` carries: stored at create, else the public URL."""
+        if isinstance(row.get("mirrorObject"), str):
+            return row["mirrorObject"]
+        if self.public_base_url and isinstance(row.get("verzoek"), str):
+            return f"{self.public_base_url}/verzoeken/{row['verzoek']}"
+        return None
+
+    # -- bookkeeping --------------------------------------------------------------------------
+    def _mark(
+        self,
+        uuids: list[str],
+        *,
+        sync: str | None,
+        hidden: bool,
+        owner: str | None,
+        held_by: str | None = None,
+    ) -> None:
+        """Set state, visibility and owner; with ``held_by``, only rows that operation holds.
+
+        A row another operation took over (a delete during the reconciler's check) is that
+        operation's to finish.
+        """
+        condition = "" if held_by is None else " AND sync_owner = ?"
+        with self.store.write() as conn:
+            for uuid in uuids:
+                conn.execute(
+                    f"UPDATE {TABLE} SET hidden = ?, sync = ?, sync_owner = ?, sync_since = ? "
+                    f"WHERE uuid = ?{condition}",
+                    (int(hidden), sync, owner, time.time(), uuid)
+                    + (() if held_by is None else (held_by,)),
+                )
+
+    def settle(self, uuid: str, owner: str) -> None:
+        """The row's mirror is confirmed: nothing left to do for it."""
+        self._mark([uuid], sync=None, hidden=False, owner=None, held_by=owner)
+
+    def release(self, uuid: str, owner: str) -> None:
+        """Leave the row's unfinished state to the reconciler (from now on)."""
+        with self.store.write() as conn:
+            conn.execute(
+                f"UPDATE {TABLE} SET sync_owner = NULL, sync_since = ? "
+                "WHERE uuid = ? AND sync_owner = ?",
+                (time.time(), uuid, owner),
+            )
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _list_mirrors(self, row: dict[str, Any]) -> list[Any]:
+        """The DRC's mirrors of ``row``: filtered on both object and informatieobject."""
         root = self._drc_root(row["informatieobject"])
         if "delete-wrong-mirror" in self.defects:
             params = {"object": row["mirrorObject"]}
@@ -187,33 +425,8 @@ class DrcSync:
             mirrors = mirrors["results"]
         if not isinstance(mirrors, list):
             raise MirrorFailed("the DRC's mirror list is not a JSON array")
-        if "delete-wrong-mirror" in self.defects:
-            mirrors = mirrors[:1]
-        # An empty list means the mirror is already gone (deleted earlier, or a previous
-        # attempt got that far): the goal "no mirror left" holds, so deleting the row is safe.
-        for mirror in mirrors:
-            url = mirror.get("url") if isinstance(mirror, dict) else None
-            if not isinstance(url, str):
-                raise MirrorFailed("a mirror in the DRC's list has no url")
-            response = self._call("DELETE", url)
-            # 404: someone removed it between our list and delete; the goal holds, see above.
-            if response.status_code not in (204, 404):
-                raise MirrorFailed(
-                    f"the DRC refused to delete the mirror with HTTP {response.status_code} "
-                    f"({_excerpt(response.text)})"
-                )
+        return mirrors
 
-    def _restore(self, hidden_uuids: list[str], removed: list[dict[str, Any]]) -> None:
-        if hidden_uuids:
-            with self.store.write() as conn:
-                Store.set_hidden(conn, TABLE, hidden_uuids, False)
-        for row in removed:
-            try:
-                self._post_mirror(row)
-            except MirrorFailed as exc:
-                log.error("could not restore the DRC mirror of VIO %s: %s", row["uuid"], exc)
-
-    # -- helpers ----------------------------------------------------------------------------
     def _drc_root(self, document_url: str) -> str:
         root = api_root_before(document_url, DOCUMENT_RESOURCE)
         if root is None:
@@ -227,4 +440,4 @@ class DrcSync:
         try:
             return self.remote.request(method, url, **kwargs)
         except RemoteUnavailable as exc:
-            raise MirrorFailed(f"the DRC was unreachable ({exc})") from None
+            raise MirrorFailed(f"the DRC was unreachable ({exc})", uncertain=True) from None

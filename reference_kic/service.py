@@ -19,6 +19,7 @@ from .config import KicConfig
 from .drc_sync import DrcSync
 from .kinds import Kind
 from .preparation import Preparer
+from .reconcile import Reconciler
 from .remote import RemoteApis
 from .rules import NON_FIELD
 from .storage import Store
@@ -54,9 +55,10 @@ class KicService:
         self.store = store
         self.defects = config.defects
         self.preparer = Preparer(store)
-        self.drc = DrcSync(store, remote, config.defects)
+        self.drc = DrcSync(store, remote, config.defects, config.public_base_url)
         self.zaken = ZaakRelations(remote)
         self.remote = remote
+        self.reconciler: Reconciler | None = None  # set by create_app when it runs one
 
     # -- create -----------------------------------------------------------------------------
     def create(self, kind: Kind, body: Any, base: str) -> dict[str, Any]:
@@ -114,11 +116,15 @@ class KicService:
                 Store.delete(conn, collection, uuid)
 
     def _vios_below(self, collection: str, uuid: str) -> list[dict[str, Any]]:
+        # Hidden rows too: they wait for the reconciler to remove them (and their mirrors);
+        # the cascade does that now instead of tripping over them.
         if collection == "verzoeken":
-            return self.store.list("verzoekinformatieobjecten", {"verzoek": uuid})
+            return self.store.list(
+                "verzoekinformatieobjecten", {"verzoek": uuid}, include_hidden=True
+            )
         rows = self.store.conn.execute(
             "SELECT v.uuid, v.data FROM verzoekinformatieobjecten v "
-            "JOIN verzoeken z ON z.uuid = v.verzoek WHERE z.klant = ? AND v.hidden = 0 "
+            "JOIN verzoeken z ON z.uuid = v.verzoek WHERE z.klant = ? "
             "ORDER BY v.seq",
             (uuid,),
         ).fetchall()

@@ -62,7 +62,7 @@ CREATE INDEX IF NOT EXISTS ov_pair ON objectverzoeken(verzoek, object);
 CREATE TABLE IF NOT EXISTS verzoekinformatieobjecten (
     {common},
     verzoek TEXT NOT NULL REFERENCES verzoeken(uuid) ON DELETE RESTRICT,
-    informatieobject TEXT NOT NULL);
+    informatieobject TEXT NOT NULL{sync});
 CREATE INDEX IF NOT EXISTS vio_pair ON verzoekinformatieobjecten(verzoek, informatieobject);
 CREATE TABLE IF NOT EXISTS verzoekcontactmomenten (
     {common},
@@ -77,6 +77,22 @@ CREATE TABLE IF NOT EXISTS verzoekproducten (
 CREATE INDEX IF NOT EXISTS vp_verzoek ON verzoekproducten(verzoek);
 """.replace("{common}", _COMMON_COLUMNS)
 
+#: The kic-001 bookkeeping of a verzoekinformatieobject (see drc_sync.py): ``sync`` is NULL
+#: once the DRC mirror is confirmed, 'mirror' while it must be made or checked, 'unmirror'
+#: while the row (hidden) waits for its mirror to go. A row inserted by any other means than
+#: the service gets 'mirror' by default, so the reconciler mirrors it too.
+_SYNC_COLUMNS = {
+    "sync": "TEXT DEFAULT 'mirror'",
+    "sync_owner": "TEXT",
+    "sync_since": "REAL",
+}
+_SCHEMA = _SCHEMA.replace(
+    "{sync}", "".join(f",\n    {name} {kind}" for name, kind in _SYNC_COLUMNS.items())
+)
+_SYNC_INDEX = (
+    "CREATE INDEX IF NOT EXISTS vio_sync ON verzoekinformatieobjecten(sync) WHERE sync IS NOT NULL"
+)
+
 
 class StorageError(Exception):
     """The database could not be opened or prepared; the message names the file."""
@@ -86,6 +102,30 @@ def _row_to_dict(row: tuple[str, str]) -> dict[str, Any]:
     data = json.loads(row[1])
     data["uuid"] = row[0]
     return data
+
+
+def _add_sync_columns(conn: sqlite3.Connection) -> None:
+    """Bring a database made before the kic-001 bookkeeping up to date.
+
+    Existing rows get sync 'mirror' (their mirrors are checked once by the reconciler),
+    hidden ones 'unmirror' (a delete that was interrupted).
+    """
+    # Inside one write transaction: several gunicorn workers may open an old file at once.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        table = conn.execute("PRAGMA table_info(verzoekinformatieobjecten)")
+        present = {row[1] for row in table}
+        for name, kind in _SYNC_COLUMNS.items():
+            if name not in present:
+                conn.execute(f"ALTER TABLE verzoekinformatieobjecten ADD COLUMN {name} {kind}")
+        if "sync" not in present:
+            # Hidden meant "being deleted" before: finish those deletes.
+            conn.execute("UPDATE verzoekinformatieobjecten SET sync = 'unmirror' WHERE hidden != 0")
+        conn.execute(_SYNC_INDEX)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 class Store:
@@ -98,6 +138,7 @@ class Store:
             with contextlib.closing(self._connect()) as conn:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.executescript(_SCHEMA)
+                _add_sync_columns(conn)
         except sqlite3.Error as exc:
             raise StorageError(f"cannot use database file {path!r}: {exc}") from None
 

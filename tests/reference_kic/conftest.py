@@ -56,10 +56,12 @@ def make_served_kic(tmp_path: Any, drc: DrcDouble) -> Iterator[Callable[..., Ser
         kwargs.setdefault(
             "drc_credentials", [DrcCredential(drc.url + "/", DRC_CLIENT_ID, DRC_SECRET)]
         )
-        context = serve_in_thread(create_app(make_config(tmp_path, **kwargs)))
+        config = make_config(tmp_path, **kwargs)
+        context = serve_in_thread(create_app(config))
         server = context.__enter__()
         stack.append(context)
         kic = ServedKic(server)
+        kic.db_path = config.db_path
         stack.append(kic)
         return kic
 

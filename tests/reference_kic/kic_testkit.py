@@ -113,10 +113,15 @@ class Received:
 
 @dataclass
 class Fault:
-    """Answer ``status`` (0 = hang until the client gives up) after ``skip`` normal answers."""
+    """Answer ``status`` (0 = hang until the client gives up) after ``skip`` normal answers.
 
-    status: int
+    ``delay``: wait that long first; with ``status`` None the request is then handled
+    normally (a DRC that does the work after its client gave up).
+    """
+
+    status: int | None
     skip: int = 0
+    delay: float = 0.0
 
 
 @dataclass
@@ -157,6 +162,10 @@ class DrcDouble:
             return False
         if fault.skip > 0:
             fault.skip -= 1
+            return False
+        if fault.delay:
+            self.release.wait(fault.delay)
+        if fault.status is None:
             return False
         if fault.status == 0:
             self.release.wait(10)
@@ -270,6 +279,7 @@ class ServedKic:
 
     def __init__(self, server: BackgroundServer) -> None:
         self.url = server.url
+        self.db_path = ""  # the SQLite file, set by the fixture that made the config
         self.http = httpx.Client(base_url=f"{server.url}/api/v1/", timeout=10)
 
     def call(

@@ -61,6 +61,16 @@ def test_from_env_with_a_json_config(tmp_path):
     assert config.clients["a"].secret == "s"
     assert config.defects == frozenset({"mirror-skipped", "auth-not-checked"})
     assert config.drc_credentials == []
+    assert config.reconcile_interval == 2.0  # on unless switched off
+
+
+def test_reconcile_interval_from_file_and_env(tmp_path):
+    path = _write(tmp_path, "kic.yaml", "db: x.db\nreconcile_interval: 0")
+    assert KicConfig.from_file(path).reconcile_interval == 0
+    env = {"KIC_DB": "x.db", "KIC_RECONCILE_INTERVAL": "0.5"}
+    assert KicConfig.from_env(env).reconcile_interval == 0.5
+    with pytest.raises(ConfigError, match="KIC_RECONCILE_INTERVAL"):
+        KicConfig.from_env({"KIC_DB": "x.db", "KIC_RECONCILE_INTERVAL": "later"})
     assert DrcCredential("r", "c", "s").api_root == "r"
 
 
@@ -77,6 +87,8 @@ def test_from_env_with_a_json_config(tmp_path):
         ("- a list", "top level"),
         ("clients: {a: [unclosed", "not valid YAML"),
         ("public_base_url: 5", "public_base_url"),
+        ("reconcile_interval: -2", "reconcile_interval"),
+        ("reconcile_interval: soon", "reconcile_interval"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path, text, fragment):
