@@ -28,7 +28,8 @@ class _GunicornServer(BaseApplication):
 
     def load_config(self) -> None:
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # older gunicorn lacks some (control_socket_disable)
+                self.cfg.set(key, value)
 
     def load(self) -> Any:
         from .app import create_app
@@ -46,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", required=True, help="SQLite database file (created if missing)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
-    serve.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
+    # Each verzoekinformatieobject write holds a thread while the DRC calls back into the
+    # KIC, and that call-back needs a free thread too: too few and the DRC times out.
+    serve.add_argument("--threads", type=int, default=8, help="threads per worker (default 8)")
     serve.add_argument("--config", help="YAML/JSON file with clients and drc credentials")
     serve.add_argument("--public-base-url", help="e.g. http://kic.example/api/v1")
     serve.add_argument(
@@ -96,6 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "accesslog": None,
         "timeout": 60,
     }
+    # gunicorn >= 25.1 opens a control socket at one fixed path per user; several KICs on one
+    # machine (tests under xdist, a vendor's own set-up) would fight over it.
+    options["control_socket_disable"] = True
     _GunicornServer(config, options).run()
     return 0
 

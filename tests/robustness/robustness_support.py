@@ -18,6 +18,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -283,3 +284,24 @@ def db_rows(db: Path, sql: str) -> list[tuple]:
         return conn.execute(sql).fetchall()
     finally:
         conn.close()
+
+
+def wait_for(condition: Any, limit: float = 10.0) -> bool:
+    """Poll ``condition`` until it holds (True) or ``limit`` seconds pass (False)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+PENDING_SQL = (
+    "SELECT uuid, sync, sync_owner, hidden FROM verzoekinformatieobjecten WHERE sync IS NOT NULL"
+)
+
+
+def wait_until_reconciled(db: Path, limit: float = 60.0) -> list[tuple]:
+    """Wait for the KIC's reconciler to finish all pending kic-001 work; the rows still pending."""
+    wait_for(lambda: not db_rows(db, PENDING_SQL), limit)
+    return db_rows(db, PENDING_SQL)

@@ -7,7 +7,9 @@ mirror exists once), every delete answered 204 stays deleted (and its mirror is 
 the database passes SQLite's integrity check.
 
 Two further tests stop the KIC exactly inside its kic-001 windows (a DRC fault holds the
-mirror request while the process is killed) and look for half-written relations.
+mirror request while the process is killed) and check that after the restart the KIC's
+reconciler finishes the interrupted work: no relation without a mirror, no mirror without a
+relation, no row hidden for good.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from robustness_support import (
     auth,
     create_verzoeken,
     db_rows,
+    wait_for,
+    wait_until_reconciled,
 )
 
 pytestmark = pytest.mark.slow
@@ -37,14 +41,6 @@ MIRRORS_PATH = "/documenten/api/v1/objectinformatieobjecten"
 LOAD_THREADS = 4
 LOAD_LIMIT = 20.0  # seconds; the load stops by itself
 KLANT = {"subjectType": "natuurlijk_persoon", "subject": "https://example.com/personen/1"}
-
-NO_RECOVERY = (
-    "reported: the reference KIC has no recovery of kic-001 work interrupted by a crash. "
-    "create commits the row before POSTing the mirror and delete hides the row before "
-    "deleting the mirror (reference_kic/drc_sync.py); a kill -9 in between leaves a relation "
-    "without mirror, or a hidden row whose mirror stays in the DRC, and nothing at start-up "
-    "(reference_kic/app.py, storage.py) reconciles them with the DRC."
-)
 
 
 class Ledger:
@@ -55,7 +51,7 @@ class Ledger:
         self.klanten: dict[str, dict[str, Any]] = {}
         self.vios: dict[str, dict[str, Any]] = {}
         self.deleted: set[str] = set()
-        self.uncertain: set[str] = set()  # deletes without an answer: checked by the xfail tests
+        self.uncertain: set[str] = set()  # deletes without an answer: either end is fine
         self.outcomes: collections.Counter[str] = collections.Counter()
 
     def acknowledged(self) -> int:
@@ -121,15 +117,6 @@ def write_load(
 
     with ThreadPoolExecutor(max_workers=LOAD_THREADS) as executor:
         list(executor.map(client_loop, range(LOAD_THREADS)))
-
-
-def wait_for(condition: Any, limit: float = 10.0) -> bool:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def mirror_pairs(drc: DrcProcess) -> collections.Counter[tuple[str, str]]:
@@ -205,6 +192,15 @@ def test_acknowledged_writes_survive_kill9_of_workers_and_master(
             if response.status_code != 404:
                 problems.append(f"deleted {url} answers {response.status_code}")
     assert not problems, f"{len(problems)} problems ({summary}):\n" + "\n".join(problems[:10])
+    # Nothing half-written anywhere: once the reconciler is done, relations and mirrors match.
+    pending = wait_until_reconciled(db, limit=30.0)
+    assert not pending, f"kic-001 work still pending 30 s after restart: {pending}"
+    listed, mirrors = listed_pairs(restarted), mirror_pairs(drc_process)
+    assert listed == mirrors, (
+        f"relations without mirror: {sorted(set(listed) - set(mirrors))[:5]}; mirrors without "
+        f"relation: {sorted(set(mirrors) - set(listed))[:5]}; counts differ: "
+        f"{[p for p in listed if listed[p] != mirrors[p]][:5]}"
+    )
     assert restarted.process.poll() is None
 
 
@@ -224,7 +220,6 @@ def _quietly(method: str, url: str, **kwargs: Any) -> Any:
     return call
 
 
-@pytest.mark.xfail(strict=True, reason=NO_RECOVERY)
 def test_no_relation_without_mirror_after_kill9_during_mirror_create(
     tmp_path: Path, start_kic: KicStarter, drc_process: DrcProcess
 ) -> None:
@@ -246,13 +241,14 @@ def test_no_relation_without_mirror_after_kill9_during_mirror_create(
     drc_process.clear_faults()
     port = int(kic.url.rsplit(":", 1)[1])
     restarted = start_kic(db, drc_process, workers=2, http_timeout=5.0, port=port)
+    pending = wait_until_reconciled(db, limit=30.0)
+    assert not pending, f"kic-001 work still pending 30 s after restart: {pending}"
 
     listed, mirrors = listed_pairs(restarted), mirror_pairs(drc_process)
     without_mirror = sorted(set(listed) - set(mirrors))
     assert not without_mirror, f"{len(without_mirror)} relations without a mirror after restart"
 
 
-@pytest.mark.xfail(strict=True, reason=NO_RECOVERY)
 def test_no_mirror_without_relation_after_kill9_during_mirror_delete(
     tmp_path: Path, start_kic: KicStarter, drc_process: DrcProcess
 ) -> None:
@@ -282,6 +278,8 @@ def test_no_mirror_without_relation_after_kill9_during_mirror_delete(
     drc_process.clear_faults()
     port = int(kic.url.rsplit(":", 1)[1])
     restarted = start_kic(db, drc_process, workers=2, http_timeout=5.0, port=port)
+    pending = wait_until_reconciled(db, limit=30.0)
+    assert not pending, f"kic-001 work still pending 30 s after restart: {pending}"
 
     listed, mirrors = listed_pairs(restarted), mirror_pairs(drc_process)
     orphans = sorted(set(mirrors) - set(listed))
