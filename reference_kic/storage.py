@@ -7,7 +7,9 @@ their rows may only disappear through the kic-001 service, so deleting a verzoek
 has one fails loudly instead of silently skipping the DRC.
 
 Several gunicorn workers share the file; writes that check uniqueness run inside
-``BEGIN IMMEDIATE`` so they are serialised across processes.
+``BEGIN IMMEDIATE`` so they are serialised across processes. Writers queue on a lock first
+(a thread lock, and ``flock`` on ``<db>-writelock`` between processes): SQLite's own busy
+handler polls with sleeps of up to 100 ms, which turned write contention into p99 latency.
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ import json
 import os
 import sqlite3
 import threading
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: SQLite's busy handler alone serialises the processes
+    fcntl = None  # type: ignore[assignment]
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -134,6 +141,8 @@ class Store:
     def __init__(self, path: str) -> None:
         self.path = path
         self._local = threading.local()
+        self._write_lock = threading.Lock()
+        self._lock_file: tuple[int, int] | None = None  # (pid, fd) of the flock file
         try:
             with contextlib.closing(self._connect()) as conn:
                 conn.execute("PRAGMA journal_mode=WAL")
@@ -164,13 +173,38 @@ class Store:
     def write(self) -> Iterator[sqlite3.Connection]:
         """A write transaction taken with BEGIN IMMEDIATE; committed unless the block raises."""
         conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
+        with self._write_lock, self._process_lock():
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _process_lock(self) -> Iterator[None]:
+        """``flock`` on a file of its own per process (an inherited one would be shared)."""
+        fd = self._lock_fd()
+        if fd is None:
+            yield
+            return
+        fcntl.flock(fd, fcntl.LOCK_EX)
         try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _lock_fd(self) -> int | None:
+        if fcntl is None:
+            return None
+        if self._lock_file is None or self._lock_file[0] != os.getpid():
+            try:
+                fd = os.open(f"{self.path}-writelock", os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError:
+                return None  # e.g. a read-only directory: SQLite's busy handler still works
+            self._lock_file = (os.getpid(), fd)
+        return self._lock_file[1]
 
     # -- reads ------------------------------------------------------------------------------
     def get(self, table: str, uuid: str, *, include_hidden: bool = False) -> dict[str, Any] | None:
