@@ -41,6 +41,7 @@ DEFECTS: dict[str, str] = {
     "location-missing": "no Location header on 201",
     "500-on-bad-input": "POST /klanten without subjectType and malformed JSON answer 500",
     "validation-422": "validation errors answer 422 instead of 400",
+    "parse-error-fout": "malformed JSON answers a Fout without invalidParams (as VNG's does)",
 }
 
 

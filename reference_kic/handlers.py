@@ -14,7 +14,7 @@ from typing import Any
 import falcon
 import yaml
 
-from zgw.errors import ApiError, ValidationFailed, fout_body, invalid, read_json
+from zgw.errors import ApiError, InvalidParam, ValidationFailed, fout_body, invalid, read_json
 
 from . import auth
 from .config import KicConfig
@@ -46,9 +46,17 @@ class Context:
         try:
             return read_json(req)
         except ApiError as exc:
-            if exc.code == "parse_error" and "500-on-bad-input" in self.defects:
+            if exc.code != "parse_error":
+                raise
+            if "500-on-bad-input" in self.defects:
                 raise RuntimeError("defect 500-on-bad-input: unparsed body") from None
-            raise
+            if "parse-error-fout" in self.defects:
+                raise
+            # The reference's code, in the ValidatieFout the spec documents for a 400 (the
+            # reference itself leaves invalidParams out).
+            raise ValidationFailed(
+                [InvalidParam(NON_FIELD, "parse_error", exc.detail)], exc.detail, code="parse_error"
+            ) from None
 
 
 def _json(resp: falcon.Response, body: Any, status: int = 200) -> str:

@@ -104,8 +104,10 @@ class ApiError(Exception):
 class ValidationFailed(ApiError):
     """A 400 answered with a ValidatieFout body listing every invalid parameter."""
 
-    def __init__(self, invalid_params: Iterable[InvalidParam], detail: str = "") -> None:
-        super().__init__(400, "invalid", detail)
+    def __init__(
+        self, invalid_params: Iterable[InvalidParam], detail: str = "", *, code: str = "invalid"
+    ) -> None:
+        super().__init__(400, code, detail)
         self.invalid_params = list(invalid_params)
 
 

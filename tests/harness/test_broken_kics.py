@@ -117,6 +117,11 @@ DEFECTS: dict[str, tuple[list[str], list[str], Outcome]] = {
         ["klant-create-malformed-json-400", "klant-create-without-subject-400"],
         FAILED,
     ),
+    "parse-error-fout": (
+        ["http-malformed-json-is-a-validatiefout", "klant-create-malformed-json-400"],
+        ["http-malformed-json-is-a-validatiefout"],
+        WARNING,
+    ),
     "validation-422": (
         ["verzoek-create-status-required-400", "contactmoment-create-without-medewerker-400"],
         ["verzoek-create-status-required-400", "contactmoment-create-without-medewerker-400"],

@@ -162,6 +162,13 @@ def test_validation_422(make_api):
     assert {p["name"] for p in result.json["invalidParams"]} >= {"bronorganisatie", "status"}
 
 
+def test_parse_error_fout(make_api):
+    api = make_api(defects=frozenset({"parse-error-fout"}))
+    malformed = api.call("POST", "klanten", body="{x", headers={"Content-Type": "application/json"})
+    assert malformed.status_code == 400 and malformed.json["code"] == "parse_error"
+    assert "invalidParams" not in malformed.json
+
+
 def test_every_defect_has_a_test_here():
     names = {
         name.removeprefix("test_").replace("_", "-")

@@ -119,6 +119,17 @@ def test_bad_bodies_never_cause_a_500(api, collection, body):
     assert result.json["status"] == result.status_code
 
 
+@pytest.mark.parametrize("body", [b'{"subjectType": ', b"", b"\xff\xfe"])
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_an_unparsable_body_is_a_validatiefout_with_the_references_code(api, method, body):
+    path = "klanten" if method == "POST" else path_of(api.create("klanten", klant_body())["url"])
+    result = api.call(method, path, body=body, headers={"Content-Type": "application/json"})
+    assert result.status_code == 400, result.text
+    assert result.json["code"] == "parse_error"
+    [param] = result.json["invalidParams"]  # the spec's ValidatieFout; the reference omits it
+    assert (param["name"], param["code"]) == ("nonFieldErrors", "parse_error") and param["reason"]
+
+
 @pytest.mark.parametrize(
     "body",
     [
