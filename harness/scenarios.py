@@ -2,9 +2,10 @@
 
 Each file is parsed with line numbers (:mod:`harness.yamlload`), validated against
 ``scenario.schema.json``, then checked for what a schema cannot see: every ``call:`` names an
-operationId of the spec, every ``{variable}`` used is defined before use, and ids are unique
-over the library. Every problem is reported as ``file:line: message``; :func:`load_library`
-raises :class:`ScenarioError` listing them all, :func:`lint` returns them.
+operationId of the spec, every ``{variable}`` used (in ``!regex`` patterns too) is defined
+before use, and ids are unique over the library. Every problem is reported as
+``file:line: message``; :func:`load_library` raises :class:`ScenarioError` listing them all,
+:func:`lint` returns them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import jsonschema
 from harness import matchers, yamlload
 from harness.results import Level
 from harness.spec import Spec, load_spec
+from harness.templating import REGEX_PLACEHOLDER
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "scenario.schema.json"
 DEFAULT_LIBRARY = Path(__file__).resolve().parent.parent / "scenarios"
@@ -188,10 +190,17 @@ def _describe(error: jsonschema.ValidationError) -> str:
 
 
 def _placeholders(value: Any) -> list[tuple[str, str | None]]:
-    """Every ``{name}`` / ``{name|filter}`` in a tree (regex patterns are not templates)."""
+    """Every ``{name}`` / ``{name|filter}`` in a tree, ``!regex`` patterns included.
+
+    A pattern is searched with :data:`harness.templating.REGEX_PLACEHOLDER`, the expression
+    :func:`~harness.templating.render_regex` fills in at run time, so an escaped brace
+    (``\\{name}``) or a quantifier (``\\d{4}``) is no placeholder here either.
+    """
     found: list[tuple[str, str | None]] = []
     if isinstance(value, str):
         found.extend((m.group(1), m.group(2)) for m in PLACEHOLDER.finditer(value))
+    elif isinstance(value, matchers.Regex):
+        found.extend((m.group(1), m.group(2)) for m in REGEX_PLACEHOLDER.finditer(value.pattern))
     elif isinstance(value, dict):
         for item in value.values():
             found.extend(_placeholders(item))

@@ -86,6 +86,16 @@ def test_a_good_scenario_loads(tmp_path: Path) -> None:
             "{nope} is used before it is defined",
         ),
         (
+            H + "  - call: verzoek_list\n    expect: {body: {url: !regex '{nope}/.*'}}\n",
+            5,
+            "{nope} is used before it is defined",
+        ),
+        (
+            H + "  - call: verzoek_list\n    expect: {body: !contains [!regex 'x{k|uid}']}\n",
+            5,
+            "unknown template filter |uid",
+        ),
+        (
             H + "  - call: verzoek_list\n    drc: create_document\n",
             5,
             "exactly one kind key",
@@ -133,6 +143,19 @@ def test_format_errors_name_file_and_line(
     assert any(
         p.startswith(f"{tmp_path / 'verzoeken/s.yaml'}:{line}:") and fragment in p for p in problems
     ), problems
+
+
+def test_regex_quantifiers_and_escaped_braces_are_not_placeholders(tmp_path: Path) -> None:
+    """Only what templating.render_regex would fill in counts as a use of a variable."""
+    text = (
+        H + "  - call: verzoek_list\n"
+        "    expect:\n"
+        "      body:\n"
+        "        a: !regex 'V-\\d{4}-\\d{2,3}'\n"
+        "        b: !regex '\\{nope}'\n"
+        "        c: !regex '{api_root}/verzoeken/.*'\n"
+    )
+    assert problems_of(tmp_path, text) == []
 
 
 def test_duplicate_ids_name_both_places(tmp_path: Path) -> None:
