@@ -1,7 +1,10 @@
 """The harness's only way to the mock DRC: its HTTP control API under ``<drc base>/_mock/``.
 
 The same code drives an in-process DRC and one started apart (``--drc-url``). Every call
-raises :class:`DrcControlError` with a clear message when the DRC is unreachable or refuses.
+raises :class:`DrcControlError` with a clear message when the DRC is unreachable, refuses, or
+does not answer in full within the timeout: calls go through a
+:func:`harness.transport.new_client` client under :func:`harness.transport.request_deadline`,
+so a DRC that drips its answer cannot hold the harness longer than that.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ import threading
 from typing import Any
 
 import httpx
+
+from harness.transport import new_client, request_deadline
 
 DOCUMENTS_PATH = "/documenten/api/v1"
 ZAKEN_PATH = "/zaken/api/v1"
@@ -25,7 +30,8 @@ class DrcControl:
     def __init__(self, base_url: str, timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self._client = httpx.Client(timeout=timeout, trust_env=False, follow_redirects=False)
+        self._client = new_client()
+        self._client.timeout = httpx.Timeout(timeout)
         self._lock = threading.Lock()
         self._cursor: int | None = None
 
@@ -43,7 +49,14 @@ class DrcControl:
     def _call(self, method: str, path: str, *, json: Any = None, params: Any = None) -> Any:
         url = f"{self.base_url}/_mock/{path}"
         try:
-            response = self._client.request(method, url, json=json, params=params)
+            # The deadline covers the body too: request() reads it before returning.
+            with request_deadline(self.timeout):
+                response = self._client.request(method, url, json=json, params=params)
+        except httpx.TimeoutException:
+            raise DrcControlError(
+                f"mock DRC at {self.base_url} did not answer {method} /_mock/{path} "
+                f"within {self.timeout:g}s"
+            ) from None
         except httpx.HTTPError as exc:
             raise DrcControlError(f"mock DRC at {self.base_url} unreachable: {exc}") from None
         if response.status_code >= 400:

@@ -4,7 +4,8 @@
 (``fuzz:<operationId>``, rule ``oas:<operationId>``, level must), records every observed
 status for the coverage report and sets ``run_result.fuzz_seed``. See :mod:`.runner` for the
 loop, :mod:`.constraints` for what keeps a correct KIC at zero failures, :mod:`.checks` for
-what is judged and :mod:`.reproduce` for the curl lines in the reports.
+what is judged, :mod:`.reproduce` for the curl lines in the reports and :mod:`.wire` for how
+the requests keep to the run's timeout.
 """
 
 from .runner import DEFAULT_SEED, run_fuzz

@@ -3,10 +3,11 @@
 For each of the spec's operations, Hypothesis draws ``fuzz_examples`` valid cases and
 ``fuzz_examples`` invalid cases from schemathesis's strategies (fixed seed, no shrinking,
 no example database), :mod:`.constraints` points them at existing objects, the request goes
-out with the harness's ZGW JWT, every status is recorded for the coverage report, and
-:mod:`.checks` judges the exchange. Each operation becomes one :class:`CaseResult`
-(``fuzz:<operationId>``) with one :class:`CheckResult` per check, or per kind of failure of a
-check, the first failing exchange of each kind and a curl line that replays it.
+out with the harness's ZGW JWT (through :mod:`.wire`, so the run's timeout bounds each request
+as a whole), every status is recorded for the coverage report, and :mod:`.checks` judges the
+exchange. Each operation becomes one :class:`CaseResult` (``fuzz:<operationId>``) with one
+:class:`CheckResult` per check, or per kind of failure of a check, the first failing exchange
+of each kind and a curl line that replays it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from zgw.jwt import bearer
 from . import checks as fuzz_checks
 from .constraints import Target, is_positive, shape_case
 from .reproduce import curl_command, reproduction
+from .wire import deadline_client, deadline_session
 from .world import ZAAK_LINK_LISTS, FuzzWorld
 
 log = logging.getLogger(__name__)
@@ -373,11 +375,13 @@ def run_fuzz(config: Any, run_result: RunResult) -> None:
 
     drc_url = getattr(config, "drc_url", None)
     with (
-        httpx.Client(base_url=base_url + "/", auth=_Auth(), timeout=timeout) as kic,
-        httpx.Client(base_url=drc_url or "http://unused", timeout=timeout) as drc,
-        requests.Session() as session,
+        deadline_client(timeout, base_url + "/", _Auth()) as kic,
+        deadline_client(timeout, drc_url or "http://unused") as drc,
+        deadline_session(timeout) as session,
     ):
-        world = FuzzWorld(kic, drc if drc_url else None, on_status=run_result.record_status)
+        world = FuzzWorld(
+            kic, drc if drc_url else None, on_status=run_result.record_status, timeout=timeout
+        )
         try:
             world.build_pools()
             gone: str | None = None

@@ -21,6 +21,8 @@ from typing import Any
 
 import httpx
 
+from harness.transport import request_deadline
+
 log = logging.getLogger(__name__)
 
 #: A valid RSIN (nine digits passing the 11-proef) used for the pool's own objects.
@@ -69,23 +71,34 @@ class FuzzWorld:
     """Creates and remembers the objects the fuzz phase needs on the target and the DRC.
 
     ``kic`` is an httpx client whose base URL is the target's API root and which sends the
-    harness's Authorization; ``drc`` is one for the mock DRC (None: no DRC configured).
-    ``on_status`` receives (operationId, status) of every set-up request.
+    harness's Authorization; ``drc`` is one for the mock DRC (None: no DRC configured). Both
+    should come from :func:`harness.transport.new_client` (see :mod:`.wire`): every set-up
+    request is then bounded, as a whole, by ``timeout`` seconds. ``on_status`` receives
+    (operationId, status) of every set-up request.
     """
 
     kic: httpx.Client
     drc: httpx.Client | None
     on_status: Callable[[str, int], None] = lambda op, status: None
+    timeout: float = 30.0
     pools: dict[str, list[str]] = field(default_factory=dict)
     created: list[str] = field(default_factory=list)
     _counter: itertools.count = field(default_factory=itertools.count)
+
+    def _request(
+        self, client: httpx.Client, method: str, url: str, **kwargs: Any
+    ) -> httpx.Response:
+        # httpx's timeouts apply per read, so a target dripping its headers would hold the
+        # set-up for as long as it likes; the deadline bounds the request, body included.
+        with request_deadline(self.timeout):
+            return client.request(method, url, **kwargs)
 
     # -- the target ------------------------------------------------------------------------
 
     def create(self, collection: str, body: dict[str, Any]) -> str | None:
         """POST ``body`` to ``collection``; the new object's URL, or None when refused."""
         try:
-            response = self.kic.post(collection, json=body)
+            response = self._request(self.kic, "POST", collection, json=body)
         except httpx.HTTPError as exc:
             log.warning("fuzz set-up: POST %s failed: %s", collection, exc)
             return None
@@ -173,7 +186,7 @@ class FuzzWorld:
             with contextlib.suppress(httpx.HTTPError):
                 # By path under the target's root: the token never goes to a host the
                 # target merely named in a response.
-                self.kic.delete(relative_path(url))
+                self._request(self.kic, "DELETE", relative_path(url))
         self.created.clear()
 
     # -- the mock DRC ------------------------------------------------------------------------
@@ -181,7 +194,7 @@ class FuzzWorld:
     def document(self) -> str:
         """URL of a new document in the mock DRC (an unreachable URL without one)."""
         if self.drc is not None:
-            response = self.drc.post("/_mock/documents", json={})
+            response = self._request(self.drc, "POST", "/_mock/documents", json={})
             if response.status_code == 201:
                 return str(response.json()["url"])
         return f"{UNREACHABLE_ROOT}/documenten/api/v1/enkelvoudiginformatieobjecten/{_uuid()}"
@@ -189,13 +202,13 @@ class FuzzWorld:
     def zaak(self, *, contactmoment: str | None = None, verzoek: str | None = None) -> str:
         """URL of a new zaak in the mock DRC's Zaken API that links the given KIC object."""
         if self.drc is not None:
-            response = self.drc.post("/_mock/zaken", json={})
+            response = self._request(self.drc, "POST", "/_mock/zaken", json={})
             if response.status_code == 201:
                 url = str(response.json()["url"])
                 link = {"zaak": url}
                 link.update({"contactmoment": contactmoment} if contactmoment else {})
                 link.update({"verzoek": verzoek} if verzoek else {})
-                self.drc.post("/_mock/zaken/links", json=link)
+                self._request(self.drc, "POST", "/_mock/zaken/links", json=link)
                 return url
         return f"{UNREACHABLE_ROOT}/zaken/api/v1/zaken/{_uuid()}"
 
@@ -215,12 +228,12 @@ class FuzzWorld:
             "body": [],
             "count": 1,
         }
-        response = self.drc.post("/_mock/faults", json=rule)
+        response = self._request(self.drc, "POST", "/_mock/faults", json=rule)
         return int(response.json()["id"]) if response.status_code == 201 else None
 
     def remove_fault(self, rule_id: int | None) -> None:
         if self.drc is not None and rule_id is not None:
-            self.drc.delete(f"/_mock/faults/{rule_id}")
+            self._request(self.drc, "DELETE", f"/_mock/faults/{rule_id}")
 
 
 def klant_body(n: int) -> dict[str, Any]:

@@ -1,10 +1,15 @@
-"""Helpers of the fuzz-phase tests: fuzz runs against embedded or wrapped reference KICs."""
+"""Helpers of the fuzz-phase tests: fuzz runs against embedded or wrapped reference KICs, and a
+raw-socket target that drips its answers."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from harness.config import RunConfig, Selection
@@ -69,6 +74,73 @@ def fuzz_target(
     result = RunResult(target=config.target, started_at="now")
     run_fuzz(config, result)
     return result
+
+
+#: Longest the dripping target keeps one connection busy; then it closes it by itself, so a
+#: client without a deadline fails a test after a few seconds instead of hanging it.
+MAX_DRIP_SECONDS = 3.0
+#: Pause between two dripped bytes: well below any timeout the tests use, so only a deadline
+#: on the whole request (not one per socket read) ends the wait.
+DRIP_INTERVAL = 0.1
+
+
+@dataclass
+class DrippingTarget:
+    """Loopback HTTP target that answers every request with a status line and headers that
+    arrive a byte at a time and never end; ``requests`` records each request line."""
+
+    url: str
+    requests: list[str] = field(default_factory=list)
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def serve(self, conn: socket.socket) -> None:
+        with contextlib.suppress(OSError), conn:
+            conn.settimeout(MAX_DRIP_SECONDS)
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                head += chunk
+            self.requests.append(head.split(b"\r\n", 1)[0].decode("latin-1"))
+            # A request body, if any, stays unread: the answer never gets that far anyway.
+            ends = time.monotonic() + MAX_DRIP_SECONDS
+            for byte in b"HTTP/1.1 200 OK\r\nX-Padding: " + b"x" * 1000:
+                if self.stopping.is_set() or time.monotonic() > ends:
+                    return
+                conn.sendall(bytes([byte]))
+                time.sleep(DRIP_INTERVAL)
+
+
+@contextlib.contextmanager
+def dripping_target() -> Iterator[DrippingTarget]:
+    """Serve a :class:`DrippingTarget` on a free loopback port, one thread per connection."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.05)
+    target = DrippingTarget(f"http://127.0.0.1:{listener.getsockname()[1]}")
+    threads: list[threading.Thread] = []
+
+    def accept() -> None:
+        while not target.stopping.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threads.append(threading.Thread(target=target.serve, args=(conn,), daemon=True))
+            threads[-1].start()
+
+    acceptor = threading.Thread(target=accept, daemon=True)
+    acceptor.start()
+    try:
+        yield target
+    finally:
+        target.stopping.set()
+        acceptor.join(timeout=5)
+        listener.close()
+        for thread in threads:
+            thread.join(timeout=5)
 
 
 def _now() -> str:

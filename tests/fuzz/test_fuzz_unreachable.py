@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import threading
+import time
 
-from fuzz_support import fuzz_target, wrapped_kic
+from fuzz_support import dripping_target, fuzz_target, wrapped_kic
 
 from harness.config import RunConfig
 from harness.fuzz import run_fuzz
@@ -55,3 +57,28 @@ def test_a_request_without_answer_in_time_is_a_finding_and_the_phase_goes_on(
     assert exchange.method == "PATCH" and exchange.error and exchange.status is None
     assert patch.reproduce and "curl " in patch.reproduce and "-X PATCH" in patch.reproduce
     assert read.outcome is Outcome.PASSED
+
+
+def test_headers_dripped_a_byte_at_a_time_time_out_by_the_run_s_timeout() -> None:
+    """Each byte arrives well within any per-read timeout; the deadline still ends every
+    request, the set-up's and the fuzzed ones, after about ``timeout`` seconds."""
+    limit = 0.5
+    with dripping_target() as target:
+        started = time.monotonic()
+        result = fuzz_target(f"{target.url}/api/v1", ["klant_read"], 1, timeout=limit)
+        elapsed = time.monotonic() - started
+        requests = list(target.requests)
+    (case,) = result.cases
+    assert case.error is None, case.error  # a slow answer is a finding, not a gone target
+    assert [c.name for c in case.failed_checks()] == ["answers_in_time"]
+    exchange = case.exchanges[case.failed_checks()[0].exchange_index]
+    assert exchange.method == "GET" and exchange.status is None
+    assert exchange.error and f"no complete response within {limit:g}s" in exchange.error
+    gave_up = float(re.search(r"gave up after ([\d.]+)s", exchange.error).group(1))
+    assert gave_up <= limit + 1.0, exchange.error
+    fuzzed = [r for r in requests if r.startswith("GET /api/v1/klanten/")]
+    assert len(fuzzed) == 2, requests  # one valid and one invalid example, each timed out
+    assert any(r.startswith("POST ") for r in requests), requests  # the pool's set-up
+    # Every request, set-up included, ended by its deadline; 1 s of slack each and 3 s for
+    # loading the spec. Without the deadline each would last until the target gives up.
+    assert elapsed <= len(requests) * (limit + 1.0) + 3.0, (elapsed, requests)
