@@ -191,6 +191,7 @@ class OperationFuzzer:
                 allow_redirects=False,
             )
         except requests.Timeout as exc:
+            self.sent[mode.value] += 1  # sent, unanswered: the "n of total" counts include it
             self._add_timeout(case, headers, exc)
             return
         except requests.RequestException as exc:

@@ -78,6 +78,8 @@ def test_headers_dripped_a_byte_at_a_time_time_out_by_the_run_s_timeout() -> Non
     assert gave_up <= limit + 1.0, exchange.error
     fuzzed = [r for r in requests if r.startswith("GET /api/v1/klanten/")]
     assert len(fuzzed) == 2, requests  # one valid and one invalid example, each timed out
+    # Unanswered requests count as sent: "2 of 2 requests", not "2 of 0".
+    assert "(2 of 2 requests)" in case.failed_checks()[0].message, case.failed_checks()[0].message
     assert any(r.startswith("POST ") for r in requests), requests  # the pool's set-up
     # Every request, set-up included, ended by its deadline; 1 s of slack each and 3 s for
     # loading the spec. Without the deadline each would last until the target gives up.
