@@ -7,10 +7,11 @@ import contextlib
 import datetime as dt
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from loopback import LoopbackServer, drip, read_head
 
 from harness.config import RunConfig, Selection
 from harness.environment import embedded_environment
@@ -91,56 +92,25 @@ class DrippingTarget:
 
     url: str
     requests: list[str] = field(default_factory=list)
-    stopping: threading.Event = field(default_factory=threading.Event)
-
-    def serve(self, conn: socket.socket) -> None:
-        with contextlib.suppress(OSError), conn:
-            conn.settimeout(MAX_DRIP_SECONDS)
-            head = b""
-            while b"\r\n\r\n" not in head:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return
-                head += chunk
-            self.requests.append(head.split(b"\r\n", 1)[0].decode("latin-1"))
-            # A request body, if any, stays unread: the answer never gets that far anyway.
-            ends = time.monotonic() + MAX_DRIP_SECONDS
-            for byte in b"HTTP/1.1 200 OK\r\nX-Padding: " + b"x" * 1000:
-                if self.stopping.is_set() or time.monotonic() > ends:
-                    return
-                conn.sendall(bytes([byte]))
-                time.sleep(DRIP_INTERVAL)
 
 
 @contextlib.contextmanager
 def dripping_target() -> Iterator[DrippingTarget]:
     """Serve a :class:`DrippingTarget` on a free loopback port, one thread per connection."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.05)
-    target = DrippingTarget(f"http://127.0.0.1:{listener.getsockname()[1]}")
-    threads: list[threading.Thread] = []
+    requests: list[str] = []
 
-    def accept() -> None:
-        while not target.stopping.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threads.append(threading.Thread(target=target.serve, args=(conn,), daemon=True))
-            threads[-1].start()
+    def answer(conn: socket.socket, stopping: threading.Event) -> None:
+        head = read_head(conn)  # a request body, if any, stays unread: no answer gets that far
+        if head:
+            requests.append(head.split(b"\r\n", 1)[0].decode("latin-1"))
+            head_start = b"HTTP/1.1 200 OK\r\nX-Padding: " + b"x" * 1000
+            drip(conn, head_start, stopping, DRIP_INTERVAL, MAX_DRIP_SECONDS)
 
-    acceptor = threading.Thread(target=accept, daemon=True)
-    acceptor.start()
+    server = LoopbackServer(answer)
     try:
-        yield target
+        yield DrippingTarget(server.url, requests)
     finally:
-        target.stopping.set()
-        acceptor.join(timeout=5)
-        listener.close()
-        for thread in threads:
-            thread.join(timeout=5)
+        server.stop()
 
 
 def _now() -> str:

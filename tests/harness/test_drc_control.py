@@ -1,6 +1,6 @@
 """harness.drc_control: a mock DRC that drips its answer cannot hold the harness past the timeout.
 
-The target is test_transport's raw loopback server, so the test controls every byte and its
+The target is a raw loopback server (tests/loopback.py), so the test controls every byte and its
 timing; the bound on elapsed time is a generous upper limit, not a performance figure.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from test_transport import LoopbackServer, drip_headers, keep_alive
+from loopback import LoopbackServer, drip_headers, keep_alive
 
 from harness.drc_control import DrcControl, DrcControlError
 
