@@ -37,7 +37,7 @@ from . import checks as fuzz_checks
 from .constraints import Target, is_positive, shape_case
 from .reproduce import curl_command, reproduction
 from .wire import deadline_client, deadline_session
-from .world import ZAAK_LINK_LISTS, FuzzWorld
+from .world import ZAAK_LINK_LISTS, DrcUnavailable, FuzzWorld
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +141,8 @@ class OperationFuzzer:
         except TargetUnreachable as exc:
             error = f"the target did not answer: {exc}"
             self.unreachable = True
+        except DrcUnavailable as exc:
+            error = f"the mock DRC did not answer a set-up request: {exc}"
         except Exception as exc:  # a harness or generation bug must not end the whole phase
             log.exception("fuzzing %s failed", self.target.operation_id)
             error = f"fuzzing failed: {type(exc).__name__}: {exc}"
@@ -384,8 +386,11 @@ def run_fuzz(config: Any, run_result: RunResult) -> None:
             kic, drc if drc_url else None, on_status=run_result.record_status, timeout=timeout
         )
         try:
-            world.build_pools()
             gone: str | None = None
+            try:
+                world.build_pools()
+            except DrcUnavailable as exc:
+                gone = f"not fuzzed: the mock DRC did not answer a set-up request: {exc}"
             for operation in operations(schema, config):
                 if gone is not None:
                     run_result.cases.append(not_fuzzed(operation, seed, gone))

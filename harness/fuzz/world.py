@@ -66,6 +66,10 @@ def relative_path(url: str) -> str:
     return f"{collection.rsplit('/', 1)[-1]}/{uuid_}"
 
 
+class DrcUnavailable(Exception):
+    """The mock DRC did not answer a set-up request; the message names the request."""
+
+
 @dataclass
 class FuzzWorld:
     """Creates and remembers the objects the fuzz phase needs on the target and the DRC.
@@ -92,6 +96,15 @@ class FuzzWorld:
         # set-up for as long as it likes; the deadline bounds the request, body included.
         with request_deadline(self.timeout):
             return client.request(method, url, **kwargs)
+
+    def _drc_request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        assert self.drc is not None
+        try:
+            return self._request(self.drc, method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise DrcUnavailable(
+                f"{method} {self.drc.base_url.join(path)}: {type(exc).__name__}: {exc}"
+            ) from None
 
     # -- the target ------------------------------------------------------------------------
 
@@ -194,7 +207,7 @@ class FuzzWorld:
     def document(self) -> str:
         """URL of a new document in the mock DRC (an unreachable URL without one)."""
         if self.drc is not None:
-            response = self._request(self.drc, "POST", "/_mock/documents", json={})
+            response = self._drc_request("POST", "/_mock/documents", json={})
             if response.status_code == 201:
                 return str(response.json()["url"])
         return f"{UNREACHABLE_ROOT}/documenten/api/v1/enkelvoudiginformatieobjecten/{_uuid()}"
@@ -202,13 +215,13 @@ class FuzzWorld:
     def zaak(self, *, contactmoment: str | None = None, verzoek: str | None = None) -> str:
         """URL of a new zaak in the mock DRC's Zaken API that links the given KIC object."""
         if self.drc is not None:
-            response = self._request(self.drc, "POST", "/_mock/zaken", json={})
+            response = self._drc_request("POST", "/_mock/zaken", json={})
             if response.status_code == 201:
                 url = str(response.json()["url"])
                 link = {"zaak": url}
                 link.update({"contactmoment": contactmoment} if contactmoment else {})
                 link.update({"verzoek": verzoek} if verzoek else {})
-                self._request(self.drc, "POST", "/_mock/zaken/links", json=link)
+                self._drc_request("POST", "/_mock/zaken/links", json=link)
                 return url
         return f"{UNREACHABLE_ROOT}/zaken/api/v1/zaken/{_uuid()}"
 
@@ -228,12 +241,12 @@ class FuzzWorld:
             "body": [],
             "count": 1,
         }
-        response = self._request(self.drc, "POST", "/_mock/faults", json=rule)
+        response = self._drc_request("POST", "/_mock/faults", json=rule)
         return int(response.json()["id"]) if response.status_code == 201 else None
 
     def remove_fault(self, rule_id: int | None) -> None:
         if self.drc is not None and rule_id is not None:
-            self._request(self.drc, "DELETE", f"/_mock/faults/{rule_id}")
+            self._drc_request("DELETE", f"/_mock/faults/{rule_id}")
 
 
 def klant_body(n: int) -> dict[str, Any]:

@@ -6,9 +6,9 @@ import re
 import threading
 import time
 
-from fuzz_support import dripping_target, fuzz_target, wrapped_kic
+from fuzz_support import LOCAL_CLIENT, dripping_target, fuzz_target, wrapped_kic
 
-from harness.config import RunConfig
+from harness.config import RunConfig, Selection
 from harness.fuzz import run_fuzz
 from harness.results import Outcome, RunResult
 from zgw.serving import free_port
@@ -84,3 +84,23 @@ def test_headers_dripped_a_byte_at_a_time_time_out_by_the_run_s_timeout() -> Non
     # Every request, set-up included, ended by its deadline; 1 s of slack each and 3 s for
     # loading the spec. Without the deadline each would last until the target gives up.
     assert elapsed <= len(requests) * (limit + 1.0) + 3.0, (elapsed, requests)
+
+
+def test_a_mock_drc_that_stops_answering_is_named_not_a_traceback(tmp_path) -> None:
+    """The KIC answers, the DRC URL leads nowhere: the set-up fails clearly, once, by name."""
+    with wrapped_kic(str(tmp_path / "kic.db"), lambda app: app) as target:
+        config = RunConfig(
+            target=target,
+            client_id=LOCAL_CLIENT[0],
+            secret=LOCAL_CLIENT[1],
+            drc_url=f"http://127.0.0.1:{free_port()}",
+            fuzz_examples=1,
+            timeout=2.0,
+            selection=Selection(operations=["verzoekinformatieobject_create", "klant_read"]),
+        )
+        result = RunResult(target=config.target, started_at="now")
+        run_fuzz(config, result)
+    assert {c.outcome for c in result.cases} == {Outcome.ERROR}, [c.error for c in result.cases]
+    for case in result.cases:
+        assert "the mock DRC did not answer a set-up request" in (case.error or ""), case.error
+        assert "/_mock/" in case.error and "Traceback" not in case.error
