@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     headers, json_headers = bench.headers, bench.json_headers
     klant_body = json.dumps(KLANT).encode()
 
-    print("Reference KIC: gunicorn 2 workers x 8 threads (gthread, CLI defaults), SQLite WAL;")
+    print("Reference KIC: gunicorn 2 workers x 4 threads (gthread, CLI defaults), SQLite WAL;")
     print("mock DRC under gunicorn in its own process (8 threads), strict (calls the KIC back)")
     print(f"load tool: {TOOL}; same machine; {bench.seconds:g} s or a request cap per row")
     print(HEADER)
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             bench.vio_creates(kic.url, drc.url, "POST verzoekinformatieobject+mirror", (1, 16))
 
     # A VIO create holds a KIC thread while the DRC calls the KIC back on another one, so 16
-    # concurrent creates need more threads than the defaults (KIC 2 x 8, mock DRC 8).
+    # concurrent creates need more threads than the defaults (KIC 2 x 4, mock DRC 8).
     print("-- the same VIO create with KIC --threads 32 per worker and mock DRC --threads 32:")
     with tempfile.TemporaryDirectory(prefix="kic-bench-") as tmp:
         workdir = Path(tmp)

@@ -11,7 +11,7 @@ mirror without a relation.
 
 All 500 operations run in CI: each is a few small loopback requests; the slow ones are the
 few that wait out the KIC's 2.5 s DRC timeout. The test runs twice: with the KIC's default
-threads (2 workers x 8) and with 16 threads per worker.
+threads (2 workers x 4) and with 16 threads per worker.
 """
 
 from __future__ import annotations
