@@ -4,7 +4,7 @@ The harness's pytest plugin is registered once, through the ``kic_conformance`` 
 point in pyproject.toml; it is not listed here again (that would register it twice). It stays
 inert unless ``--kic-url`` or ``--kic-demo`` is given. ``pytester`` serves the plugin's tests.
 ``tests/`` goes on the import path for support modules shared by several test folders
-(``loopback``), whatever order the folders are collected in.
+(``loopback``, ``polling``), whatever order the folders are collected in.
 """
 
 import sys

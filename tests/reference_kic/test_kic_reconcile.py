@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from kic_testkit import DRC_CLIENT_ID, DRC_SECRET, DrcDouble, Fault, ServedKic, verzoek_body
+from polling import wait_for
 
 from reference_kic.config import DrcCredential, KicConfig
 from reference_kic.drc_sync import DrcSync, new_owner, owner_alive, process_identity
@@ -60,15 +61,6 @@ def rows(kic: ServedKic) -> list[tuple[Any, ...]]:
 def pair(kic: ServedKic, drc: DrcDouble) -> dict[str, str]:
     verzoek = kic.create("verzoeken", verzoek_body())["url"]
     return {"verzoek": verzoek, "informatieobject": drc.add_document()}
-
-
-def wait_for(condition: Any, limit: float = 5.0) -> bool:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 # -- creates whose DRC answer never came --------------------------------------------------------

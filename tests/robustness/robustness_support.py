@@ -18,9 +18,9 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
+from polling import wait_for
 
 from mock_drc.testing import MockDrcHandle
 from zgw.jwt import bearer
@@ -284,16 +284,6 @@ def db_rows(db: Path, sql: str) -> list[tuple]:
         return conn.execute(sql).fetchall()
     finally:
         conn.close()
-
-
-def wait_for(condition: Any, limit: float = 10.0) -> bool:
-    """Poll ``condition`` until it holds (True) or ``limit`` seconds pass (False)."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 PENDING_SQL = (

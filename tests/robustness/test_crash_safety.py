@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
+from polling import wait_for
 from robustness_support import (
     DrcProcess,
     GunicornKic,
@@ -31,7 +32,6 @@ from robustness_support import (
     auth,
     create_verzoeken,
     db_rows,
-    wait_for,
     wait_until_reconciled,
 )
 
