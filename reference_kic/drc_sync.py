@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 
 TABLE = "verzoekinformatieobjecten"
 DOCUMENT_RESOURCE = "enkelvoudiginformatieobjecten"
+#: Where the kernel describes processes (Linux); elsewhere owners are told apart by pid only.
+PROCFS = "/proc"
 #: ``sync`` values: the mirror is to be made or checked / the (hidden) row is to be removed.
 MIRROR, UNMIRROR = "mirror", "unmirror"
 
@@ -70,8 +72,10 @@ def _process_start(pid: int) -> str | None:
 
     "?" where /proc is not available: then the pid alone identifies the process.
     """
+    if not os.path.exists(f"{PROCFS}/self/stat"):
+        return "?"  # no procfs (macOS, ...): os.kill alone tells whether the pid is in use
     try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        with open(f"{PROCFS}/{pid}/stat", encoding="ascii") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
     except FileNotFoundError:
         return None

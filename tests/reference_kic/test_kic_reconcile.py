@@ -17,6 +17,7 @@ import pytest
 from kic_testkit import DRC_CLIENT_ID, DRC_SECRET, DrcDouble, Fault, ServedKic, verzoek_body
 from polling import wait_for
 
+from reference_kic import drc_sync
 from reference_kic.config import DrcCredential, KicConfig
 from reference_kic.drc_sync import DrcSync, new_owner, owner_alive, process_identity
 from reference_kic.reconcile import Reconciler, Round
@@ -220,6 +221,13 @@ def test_work_of_a_dead_process_is_taken_over_and_a_live_ones_is_not(served, drc
     # An owner that has not finished within the stale limit never will.
     stale = reconciler_for(served, drc).run_once(now=now + 200)
     assert stale.mirrored == [busy], stale
+
+
+def test_without_procfs_a_live_owner_is_still_alive(monkeypatch, tmp_path):
+    owner = new_owner()
+    monkeypatch.setattr(drc_sync, "PROCFS", str(tmp_path / "no-procfs"))
+    assert owner_alive(owner)
+    assert not owner_alive("999999999:?/deadbeef")
 
 
 def test_a_hidden_row_of_a_crashed_delete_is_finished(served, drc):
