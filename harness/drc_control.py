@@ -30,8 +30,7 @@ class DrcControl:
     def __init__(self, base_url: str, timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self._client = new_client()
-        self._client.timeout = httpx.Timeout(timeout)
+        self._client = new_client(timeout)
         self._lock = threading.Lock()
         self._cursor: int | None = None
 

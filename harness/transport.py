@@ -167,9 +167,16 @@ class Response:
         return None
 
 
-def new_client() -> httpx.Client:
+def new_client(
+    timeout: float | None = None, base_url: str = "", auth: httpx.Auth | None = None
+) -> httpx.Client:
     """An HTTP client that never follows redirects, ignores proxy environment variables and
-    keeps to the deadline of :func:`send` (see :class:`DeadlineBackend`)."""
+    keeps to the deadline of :func:`send` / :func:`request_deadline` (see
+    :class:`DeadlineBackend`).
+
+    ``timeout`` (per network step; httpx's default when None) matters only outside a
+    deadline; ``base_url`` and ``auth`` are httpx's.
+    """
     transport = httpx.HTTPTransport(trust_env=False)
     # httpx 0.28 has no public way to choose httpcore's network backend (encode/httpx
     # discussion 3180), so its pool is replaced by one with the same settings (httpx's
@@ -182,7 +189,14 @@ def new_client() -> httpx.Client:
         keepalive_expiry=limits.keepalive_expiry,
         network_backend=DeadlineBackend(),
     )
-    return httpx.Client(transport=transport, follow_redirects=False, trust_env=False)
+    return httpx.Client(
+        transport=transport,
+        follow_redirects=False,
+        trust_env=False,
+        base_url=base_url,
+        auth=auth,
+        **({} if timeout is None else {"timeout": httpx.Timeout(timeout)}),
+    )
 
 
 def _text(data: bytes | None, truncated: bool = False) -> str | None:
@@ -269,9 +283,14 @@ def send(
     return response, exchange
 
 
-def _timeout_note(timeout: float, started: float) -> str:
+def deadline_note(timeout: float, started: float) -> str:
+    """How a request that ran out of time is described (``started``: its time.monotonic())."""
     elapsed = time.monotonic() - started
-    return f"timeout: no complete response within {timeout:g}s (gave up after {elapsed:.1f}s)"
+    return f"no complete response within {timeout:g}s (gave up after {elapsed:.1f}s)"
+
+
+def _timeout_note(timeout: float, started: float) -> str:
+    return f"timeout: {deadline_note(timeout, started)}"
 
 
 def _headers(headers: httpx.Headers) -> dict[str, str]:

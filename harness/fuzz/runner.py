@@ -31,12 +31,13 @@ from schemathesis.core.parameters import ParameterLocation
 
 from harness.config import DEFAULT_FUZZ_SEED
 from harness.results import CaseResult, CheckResult, Exchange, Level, RunResult
+from harness.transport import new_client
 from zgw.jwt import bearer
 
 from . import checks as fuzz_checks
 from .constraints import Target, is_positive, shape_case
 from .reproduce import curl_command, reproduction
-from .wire import deadline_client, deadline_session
+from .wire import deadline_session
 from .world import ZAAK_LINK_LISTS, DrcUnavailable, FuzzWorld
 
 log = logging.getLogger(__name__)
@@ -378,8 +379,8 @@ def run_fuzz(config: Any, run_result: RunResult) -> None:
 
     drc_url = getattr(config, "drc_url", None)
     with (
-        deadline_client(timeout, base_url + "/", _Auth()) as kic,
-        deadline_client(timeout, drc_url or "http://unused") as drc,
+        new_client(timeout, base_url + "/", _Auth()) as kic,
+        new_client(timeout, drc_url or "http://unused") as drc,
         deadline_session(timeout) as session,
     ):
         world = FuzzWorld(

@@ -9,8 +9,8 @@ fuzzed request waiting far beyond the run's ``--timeout``. :func:`deadline_sessi
 timeout bounds the whole request. Everything above the wire stays schemathesis's: how a case
 is serialized, the metadata the checks read and the :class:`schemathesis.Response` they judge.
 
-:func:`deadline_client` is the same for the plain httpx clients of the fuzz set-up
-(:class:`~harness.fuzz.world.FuzzWorld`), which set the deadline around each call themselves.
+The plain httpx clients of the fuzz set-up (:class:`~harness.fuzz.world.FuzzWorld`) are
+:func:`~harness.transport.new_client` clients that set the deadline around each call.
 """
 
 from __future__ import annotations
@@ -24,23 +24,7 @@ import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
 from urllib3 import HTTPHeaderDict, HTTPResponse
 
-from harness.transport import new_client, request_deadline
-
-
-def deadline_client(
-    timeout: float, base_url: str = "", auth: httpx.Auth | None = None
-) -> httpx.Client:
-    """A :func:`~harness.transport.new_client` client with a base URL, auth and per-step timeout.
-
-    The per-step ``timeout`` only matters outside :func:`~harness.transport.request_deadline`;
-    callers wrap each request in one to bound it as a whole.
-    """
-    client = new_client()
-    client.base_url = httpx.URL(base_url)
-    client.timeout = httpx.Timeout(timeout)
-    if auth is not None:
-        client.auth = auth
-    return client
+from harness.transport import deadline_note, new_client, request_deadline
 
 
 class DeadlineAdapter(BaseAdapter):
@@ -96,10 +80,7 @@ class DeadlineAdapter(BaseAdapter):
             ):
                 raw = b"".join(answer.iter_raw())
         except httpx.TimeoutException as exc:
-            note = (
-                f"no complete response within {seconds:g}s "
-                f"(gave up after {time.monotonic() - started:.1f}s)"
-            )
+            note = deadline_note(seconds, started)
             if isinstance(exc, httpx.ConnectTimeout):
                 raise requests.ConnectTimeout(note, request=request) from exc
             raise requests.ReadTimeout(note, request=request) from exc
