@@ -118,8 +118,7 @@ def _add_sync_columns(conn: sqlite3.Connection) -> None:
     hidden ones 'unmirror' (a delete that was interrupted).
     """
     # Inside one write transaction: several gunicorn workers may open an old file at once.
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with _immediate(conn):
         table = conn.execute("PRAGMA table_info(verzoekinformatieobjecten)")
         present = {row[1] for row in table}
         for name, kind in _SYNC_COLUMNS.items():
@@ -129,6 +128,14 @@ def _add_sync_columns(conn: sqlite3.Connection) -> None:
             # Hidden meant "being deleted" before: finish those deletes.
             conn.execute("UPDATE verzoekinformatieobjecten SET sync = 'unmirror' WHERE hidden != 0")
         conn.execute(_SYNC_INDEX)
+
+
+@contextlib.contextmanager
+def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    """A ``BEGIN IMMEDIATE`` transaction, committed unless the block raises."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
     except BaseException:
         conn.execute("ROLLBACK")
         raise
@@ -173,14 +180,8 @@ class Store:
     def write(self) -> Iterator[sqlite3.Connection]:
         """A write transaction taken with BEGIN IMMEDIATE; committed unless the block raises."""
         conn = self.conn
-        with self._write_lock, self._process_lock():
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        with self._write_lock, self._process_lock(), _immediate(conn):
+            yield conn
 
     @contextlib.contextmanager
     def _process_lock(self) -> Iterator[None]:
