@@ -119,6 +119,17 @@ def write_load(
         list(executor.map(client_loop, range(LOAD_THREADS)))
 
 
+def restart(start_kic: KicStarter, kic: GunicornKic, drc: DrcProcess) -> GunicornKic:
+    """Start the KIC again on the same database file and port, as after a crash."""
+    port = int(kic.url.rsplit(":", 1)[1])
+    return start_kic(kic.db, drc, workers=2, http_timeout=5.0, port=port)
+
+
+def assert_reconciled(db: Path) -> None:
+    pending = wait_until_reconciled(db, limit=30.0)
+    assert not pending, f"kic-001 work still pending 30 s after restart: {pending}"
+
+
 def mirror_pairs(drc: DrcProcess) -> collections.Counter[tuple[str, str]]:
     return collections.Counter(
         (m["object"], m["informatieobject"]) for m in drc.mirrors() if m["objectType"] == "verzoek"
@@ -165,8 +176,7 @@ def test_acknowledged_writes_survive_kill9_of_workers_and_master(
     finally:
         stop.set()
         load.join(timeout=LOAD_LIMIT + 10)
-    port = int(kic.url.rsplit(":", 1)[1])
-    restarted = start_kic(db, drc_process, workers=2, http_timeout=5.0, port=port)
+    restarted = restart(start_kic, kic, drc_process)
 
     summary = (
         f"{len(ledger.klanten)} klanten, {len(ledger.vios)} VIOs acknowledged, "
@@ -193,8 +203,7 @@ def test_acknowledged_writes_survive_kill9_of_workers_and_master(
                 problems.append(f"deleted {url} answers {response.status_code}")
     assert not problems, f"{len(problems)} problems ({summary}):\n" + "\n".join(problems[:10])
     # Nothing half-written anywhere: once the reconciler is done, relations and mirrors match.
-    pending = wait_until_reconciled(db, limit=30.0)
-    assert not pending, f"kic-001 work still pending 30 s after restart: {pending}"
+    assert_reconciled(db)
     listed, mirrors = listed_pairs(restarted), mirror_pairs(drc_process)
     assert listed == mirrors, (
         f"relations without mirror: {sorted(set(listed) - set(mirrors))[:5]}; mirrors without "
@@ -239,10 +248,8 @@ def test_no_relation_without_mirror_after_kill9_during_mirror_create(
         thread.join(timeout=10)
     time.sleep(2.5)  # the DRC's held requests end (503, no mirror)
     drc_process.clear_faults()
-    port = int(kic.url.rsplit(":", 1)[1])
-    restarted = start_kic(db, drc_process, workers=2, http_timeout=5.0, port=port)
-    pending = wait_until_reconciled(db, limit=30.0)
-    assert not pending, f"kic-001 work still pending 30 s after restart: {pending}"
+    restarted = restart(start_kic, kic, drc_process)
+    assert_reconciled(db)
 
     listed, mirrors = listed_pairs(restarted), mirror_pairs(drc_process)
     without_mirror = sorted(set(listed) - set(mirrors))
@@ -276,10 +283,8 @@ def test_no_mirror_without_relation_after_kill9_during_mirror_delete(
         thread.join(timeout=10)
     time.sleep(2.5)  # the DRC's held requests end (503, mirror kept)
     drc_process.clear_faults()
-    port = int(kic.url.rsplit(":", 1)[1])
-    restarted = start_kic(db, drc_process, workers=2, http_timeout=5.0, port=port)
-    pending = wait_until_reconciled(db, limit=30.0)
-    assert not pending, f"kic-001 work still pending 30 s after restart: {pending}"
+    restarted = restart(start_kic, kic, drc_process)
+    assert_reconciled(db)
 
     listed, mirrors = listed_pairs(restarted), mirror_pairs(drc_process)
     orphans = sorted(set(mirrors) - set(listed))
