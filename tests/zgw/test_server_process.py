@@ -55,18 +55,23 @@ def test_serves_finds_its_workers_and_stops_the_whole_group(tmp_path: Path) -> N
 @needs_procfs
 def test_stop_kills_a_server_that_ignores_sigterm(tmp_path: Path) -> None:
     server = start_server_process("stubborn", tiny("--workers", "1", "--ignore-sigterm"), tmp_path)
-    workers = server.workers()
-    assert len(workers) == 1
-    server.stop(grace=0.5)
-    assert server.process.returncode == -signal.SIGKILL
-    assert wait_for(lambda: gone(workers[0]))
+    try:
+        workers = server.workers()
+        assert len(workers) == 1
+        server.stop(grace=0.5)
+        assert server.process.returncode == -signal.SIGKILL
+        assert wait_for(lambda: gone(workers[0]))
+    finally:
+        server.kill()  # whatever stop() did, leave nothing running
 
 
 @needs_procfs
 def test_kill_ends_leader_and_workers_at_once(tmp_path: Path) -> None:
     server = start_server_process("tiny", tiny("--workers", "2"), tmp_path)
-    workers = server.workers()
-    server.kill()
+    try:
+        workers = server.workers()
+    finally:
+        server.kill()
     assert server.process.returncode == -signal.SIGKILL
     assert all(gone(pid) for pid in workers)
 
