@@ -20,14 +20,9 @@ from pathlib import Path
 import httpx
 from loadgen import TOOL, Request, run_load
 from report import at_most
-from servers import (
-    auth_header,
-    clone_rows,
-    create_klant,
-    kic_and_drc,
-    peak_rss_kib,
-    uuid_of,
-)
+from servers import auth_header, clone_rows, create_klant, kic_and_drc, uuid_of
+
+from zgw.procfs import peak_rss_kib
 
 
 def requests_for(size: int) -> int:

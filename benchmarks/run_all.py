@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from zgw import procfs
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
@@ -34,14 +36,6 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
 
 def machine() -> list[str]:
     """Cores, memory, CPU model and Python version of this machine."""
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     free = subprocess.run(["free", "-g"], capture_output=True, text=True).stdout.strip()
     commit = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
@@ -50,9 +44,9 @@ def machine() -> list[str]:
         f"date (UTC): {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M}",
         f"commit: {commit or 'unknown'}",
         f"nproc: {os.cpu_count()}",
-        f"CPU: {cpu}",
+        f"CPU: {procfs.cpu_model() or 'unknown'}",
         f"Python: {platform.python_version()} ({sys.executable})",
-        f"load average before the run: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}",
+        f"load average before the run: {' '.join(f'{load:.2f}' for load in os.getloadavg())}",
         "free -g:",
         *[f"  {line}" for line in free.splitlines()],
     ]

@@ -1,31 +1,25 @@
 """Start the reference KIC (gunicorn, via ``reference-kic serve``) and the mock DRC
 (``mock-drc serve``) as separate processes on free loopback ports, for the benchmarks.
 
-Each server runs in its own session so that stopping it (SIGTERM, then SIGKILL to its process
-group) also ends its gunicorn workers. Also here: the peak resident memory of a process tree
-(``VmHWM`` from /proc) and direct seeding of the KIC's SQLite file by cloning a row that was
-created through the API.
+Each server is a :class:`zgw.serving.ServerProcess` (its own session, so stopping it also ends
+its gunicorn workers). Also here: direct seeding of the KIC's SQLite file by cloning a row that
+was created through the API.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
-import signal
 import sqlite3
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from zgw.jwt import bearer
-from zgw.serving import free_port
+from zgw.serving import ServerProcess, start_server_process
 
 BIN = Path(sys.executable).parent
 CLIENT_ID, SECRET = "bench", "bench-secret"
@@ -33,126 +27,23 @@ DRC_CLIENT, DRC_SECRET = "kic", "kic-secret"
 CALLBACK_CLIENT, CALLBACK_SECRET = "mock-drc", "mock-drc-secret"
 
 
-@dataclass
-class Server:
-    """A started server process (the session leader) and its base URL."""
-
-    process: subprocess.Popen[bytes]
-    url: str
-    log: Path
-
-    def descendants(self) -> list[int]:
-        """Pids of every process below the leader (the gunicorn master's workers)."""
-        return descendants(self.process.pid)
-
-    def workers(self) -> list[int]:
-        """The gunicorn workers: descendants without children of their own."""
-        every = self.descendants()
-        return [pid for pid in every if not descendants(pid)]
-
-    def stop(self) -> None:
-        stop_process_group(self.process)
-
-
-def descendants(pid: int) -> list[int]:
-    """Every descendant pid of ``pid``, read from /proc (children files, else a stat scan)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    found: list[int] = []
-    todo = [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def peak_rss_kib(pid: int) -> int:
-    """``VmHWM`` (peak resident set size) of one process in KiB; 0 when it is gone."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def stop_process_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the process group of ``process`` (which we started with its own session),
-    SIGKILL it after 5 s; never touches anything else."""
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=5)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=5)
-
-
-def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, limit: float = 30) -> None:
-    """Poll ``url`` until any HTTP answer arrives; raise with the log tail if it never does."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"server exited with {process.returncode}:\n{log.read_text()[-3000:]}"
-            )
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server at {url} did not come up in {limit} s:\n{log.read_text()[-3000:]}")
-
-
-def _spawn(
-    args: list[str], log: Path, env: dict[str, str] | None = None
-) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            args,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env={**os.environ, **(env or {})},
-        )
-
-
-def start_mock_drc(workdir: Path, threads: int | None = None) -> Server:
+def start_mock_drc(workdir: Path, threads: int | None = None) -> ServerProcess:
     """``mock-drc serve`` (gunicorn, one process, threads), trusting the KIC's client."""
-    port = free_port()
-    log = workdir / f"mock-drc-{port}.log"
-    args = [
-        str(BIN / "mock-drc"),
-        "serve",
-        "--port",
-        str(port),
-        "--client",
-        f"{DRC_CLIENT}:{DRC_SECRET}",
-        "--callback-client",
-        f"{CALLBACK_CLIENT}:{CALLBACK_SECRET}",
-    ]
-    if threads:
-        args += ["--threads", str(threads)]
-    process = _spawn(args, log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url + "/_mock/state", process, log)
-    except BaseException:
-        stop_process_group(process)
-        raise
-    return Server(process, url, log)
+
+    def command(port: int) -> list[str]:
+        args = [
+            str(BIN / "mock-drc"),
+            "serve",
+            "--port",
+            str(port),
+            "--client",
+            f"{DRC_CLIENT}:{DRC_SECRET}",
+            "--callback-client",
+            f"{CALLBACK_CLIENT}:{CALLBACK_SECRET}",
+        ]
+        return [*args, "--threads", str(threads)] if threads else args
+
+    return start_server_process("mock-drc", command, workdir, ready_path="/_mock/state")
 
 
 def write_kic_config(path: Path, drc_url: str | None, http_timeout: float = 10.0) -> Path:
@@ -180,35 +71,28 @@ def write_kic_config(path: Path, drc_url: str | None, http_timeout: float = 10.0
 
 def start_kic(
     workdir: Path, db: Path, config: Path, workers: int = 2, threads: int | None = None
-) -> Server:
+) -> ServerProcess:
     """``reference-kic serve`` with ``workers`` gunicorn workers on a free port
     (``threads`` per worker: the CLI's default when None)."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = workdir / f"kic-{port}.log"
-    args = [
-        str(BIN / "reference-kic"),
-        "serve",
-        "--port",
-        str(port),
-        "--db",
-        str(db),
-        "--workers",
-        str(workers),
-        "--config",
-        str(config),
-        "--public-base-url",
-        f"{url}/api/v1",
-    ]
-    if threads:
-        args += ["--threads", str(threads)]
-    process = _spawn(args, log)
-    try:
-        wait_until_up(url + "/api/v1/klanten", process, log)
-    except BaseException:
-        stop_process_group(process)
-        raise
-    return Server(process, url, log)
+
+    def command(port: int) -> list[str]:
+        args = [
+            str(BIN / "reference-kic"),
+            "serve",
+            "--port",
+            str(port),
+            "--db",
+            str(db),
+            "--workers",
+            str(workers),
+            "--config",
+            str(config),
+            "--public-base-url",
+            f"http://127.0.0.1:{port}/api/v1",
+        ]
+        return [*args, "--threads", str(threads)] if threads else args
+
+    return start_server_process("kic", command, workdir, ready_path="/api/v1/klanten")
 
 
 @contextlib.contextmanager
@@ -219,7 +103,7 @@ def kic_and_drc(
     with_drc: bool = True,
     kic_threads: int | None = None,
     drc_threads: int | None = None,
-) -> Iterator[tuple[Server, Server | None]]:
+) -> Iterator[tuple[ServerProcess, ServerProcess | None]]:
     """A mock DRC (optional) and a 2-worker reference KIC wired to it; both stopped after."""
     drc = start_mock_drc(workdir, drc_threads) if with_drc else None
     try:

@@ -1,9 +1,9 @@
 """What the robustness tests share: the reference KIC under gunicorn in its own process group,
 the clients and tokens, and small helpers over the KIC's API and SQLite file.
 
-Every KIC process is started with ``start_new_session=True`` so that the fixture's teardown can
-SIGKILL exactly that process group (master and workers), also after a test killed parts of it.
-Everything listens on free loopback ports, so the tests are xdist-safe.
+Every KIC is a :class:`zgw.serving.ServerProcess` (a session of its own) so that the fixture's
+teardown can SIGKILL exactly that process group (master and workers), also after a test killed
+parts of it. Everything listens on free loopback ports, so the tests are xdist-safe.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from polling import wait_for
 
 from mock_drc.testing import MockDrcHandle
 from zgw.jwt import bearer
-from zgw.serving import free_port
+from zgw.serving import ServerProcess, ServerStartError, start_server_process
 
 CLIENT_ID, SECRET = "robust", "robust-secret"
 NARROW_ID, NARROW_SECRET = "narrow", "narrow-secret"  # klanten.lezen only
@@ -61,33 +61,21 @@ class DrcProcess:
     through its control API. Its call-backs then cost CPU in its own process, not the test's."""
 
     def __init__(self, workdir: Path, threads: int = 16) -> None:
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        self.log = workdir / f"mock-drc-{port}.log"
-        args = [
-            str(BIN / "mock-drc"), "serve", "--port", str(port), "--threads", str(threads),
-            "--client", f"{DRC_CLIENT_ID}:{DRC_SECRET}",
-            "--callback-client", f"{CALLBACK_ID}:{CALLBACK_SECRET}",
-        ]  # fmt: skip
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
+
+        def command(port: int) -> list[str]:
+            return [
+                str(BIN / "mock-drc"), "serve", "--port", str(port), "--threads", str(threads),
+                "--client", f"{DRC_CLIENT_ID}:{DRC_SECRET}",
+                "--callback-client", f"{CALLBACK_ID}:{CALLBACK_SECRET}",
+            ]  # fmt: skip
+
+        self.server = start_server_process("mock-drc", command, workdir, ready_path="/_mock/state")
+        self.url = self.server.url
         self.control = httpx.Client(
             base_url=f"{self.url}/_mock/",
             timeout=30,
             limits=httpx.Limits(max_keepalive_connections=0),  # gunicorn closes idle ones
         )
-        deadline = time.monotonic() + 30
-        while True:
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"mock-drc did not start:\n{self.log.read_text()[-3000:]}")
-            try:
-                self.control.get("state")
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
 
     @property
     def documents_root(self) -> str:
@@ -117,62 +105,35 @@ class DrcProcess:
 
     def stop(self) -> None:
         self.control.close()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=10)
+        self.server.kill()
 
 
 DrcLike = MockDrcHandle | DrcProcess
 
 
-def children_by_scan(pid: int) -> list[int]:
-    """Children of ``pid`` found by reading every /proc/<n>/stat (kernels without the
-    ``children`` file)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def process_group_alive(pgid: int) -> bool:
-    """True while any process of the group ``pgid`` exists."""
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 @dataclass
 class GunicornKic:
     """One ``reference-kic serve`` process group: the gunicorn master (the session leader)
-    and its workers."""
+    and its workers, serving the SQLite file ``db``."""
 
-    process: subprocess.Popen[bytes]
-    url: str
+    server: ServerProcess
     db: Path
-    log: Path
+
+    @property
+    def url(self) -> str:
+        return self.server.url
 
     @property
     def api(self) -> str:
         return f"{self.url}/api/v1"
 
+    @property
+    def process(self) -> subprocess.Popen[bytes]:
+        return self.server.process
+
     def workers(self) -> list[int]:
         """Pids of the master's current children (its workers)."""
-        pid = self.process.pid
-        try:
-            return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-        except OSError:
-            return children_by_scan(pid)
+        return self.server.workers()
 
     def kill_workers(self) -> list[int]:
         """``kill -9`` every current worker; the master respawns them."""
@@ -184,32 +145,10 @@ class GunicornKic:
 
     def kill_all(self) -> None:
         """``kill -9`` the master and every worker (the whole process group we started)."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=10)
-        deadline = time.monotonic() + 10
-        while process_group_alive(self.process.pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        self.server.kill()
 
     def log_tail(self) -> str:
-        try:
-            return self.log.read_text(errors="replace")[-4000:]
-        except OSError:
-            return ""
-
-
-def _wait_until_up(kic: GunicornKic, limit: float = 30.0) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if kic.process.poll() is not None:
-            raise RuntimeError(f"reference-kic exited {kic.process.returncode}:\n{kic.log_tail()}")
-        try:
-            httpx.get(f"{kic.api}/klanten", timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError(f"reference-kic did not answer within {limit} s:\n{kic.log_tail()}")
+        return self.server.log_tail()
 
 
 class KicStarter:
@@ -231,32 +170,33 @@ class KicStarter:
     ) -> GunicornKic:
         config = self.workdir / f"kic-config-{len(self.started)}.json"
         config.write_text(json.dumps(kic_config_dict(drc, http_timeout)))
-        last_error: Exception | None = None
-        # A port just freed by a kill -9 may take a moment to bind again: retry a few times.
-        for _attempt in range(5):
-            chosen = port or free_port()
-            url = f"http://127.0.0.1:{chosen}"
-            log = self.workdir / f"kic-{chosen}-{len(self.started)}.log"
+
+        def command(chosen: int) -> list[str]:
             args = [
                 str(BIN / "reference-kic"), "serve", "--port", str(chosen), "--db", str(db),
                 "--workers", str(workers), "--config", str(config),
-                "--public-base-url", f"{url}/api/v1",
+                "--public-base-url", f"http://127.0.0.1:{chosen}/api/v1",
             ]  # fmt: skip
-            if threads:
-                args += ["--threads", str(threads)]
-            with log.open("ab") as out:
-                process = subprocess.Popen(
-                    args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-                )
-            kic = GunicornKic(process, url, db, log)
-            self.started.append(kic)
+            return [*args, "--threads", str(threads)] if threads else args
+
+        last_error: Exception | None = None
+        # A port just freed by a kill -9 may take a moment to bind again: retry a few times.
+        for _attempt in range(5):
             try:
-                _wait_until_up(kic)
-                return kic
-            except RuntimeError as exc:
+                server = start_server_process(
+                    f"kic-{len(self.started)}",
+                    command,
+                    self.workdir,
+                    ready_path="/api/v1/klanten",
+                    port=port,
+                )
+            except ServerStartError as exc:  # the failed server is killed already
                 last_error = exc
-                kic.kill_all()
                 time.sleep(0.5)
+                continue
+            kic = GunicornKic(server, db)
+            self.started.append(kic)
+            return kic
         raise RuntimeError(f"could not start the reference KIC: {last_error}")
 
     def stop_all(self) -> None:
