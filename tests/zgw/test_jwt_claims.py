@@ -24,11 +24,12 @@ def _code(authorization: str, **kwargs) -> str:
 
 
 @pytest.mark.parametrize(
-    "claims",
-    [{}, {"exp": int(time.time()) + 60}, {"exp": int(time.time()) + 10 * 365 * 24 * 3600}],
+    "expires_in",
+    [None, 60, 10 * 365 * 24 * 3600],
     ids=["no-time-claims", "exp-soon", "exp-in-ten-years"],
 )
-def test_a_token_without_iat_is_refused_whatever_its_exp(claims: dict) -> None:
+def test_a_token_without_iat_is_refused_whatever_its_exp(expires_in: int | None) -> None:
+    claims = {} if expires_in is None else {"exp": int(time.time()) + expires_in}
     assert _code(_bearer(claims)) == "jwt-missing-iat-claim"
 
 
