@@ -9,18 +9,15 @@ reports.
 The ``timeout`` of :func:`send` is one deadline for the whole request: connecting, sending,
 the status line and headers, and the body. httpx's own timeouts apply per network operation,
 so a target that drips its headers or body a byte at a time would never trip them; clients
-from :func:`new_client` therefore read and write through :class:`DeadlineBackend`, which gives
-every network operation at most the time left until the deadline of the request in progress.
+from :func:`new_client` therefore read and write through :class:`zgw.deadline.DeadlineBackend`,
+which gives every network operation at most the time left until the deadline of the request in
+progress.
 """
 
 from __future__ import annotations
 
 import json
-import ssl
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -29,113 +26,10 @@ import httpcore
 import httpx
 
 from harness.results import Exchange
+from zgw.deadline import DeadlineBackend, request_deadline
 
 #: At most this much of a body is kept in an Exchange for the reports.
 REPORT_BODY_LIMIT = 64_000
-#: Writes go out in pieces of at most this size, each given only the time left then: httpcore
-#: gives every partial send() of one write the same timeout, so one large write to a target
-#: that reads slowly could otherwise outlast the deadline.
-WRITE_PIECE_BYTES = 16_384
-
-#: time.monotonic() by which the request in progress in this thread (or task) must be done;
-#: None outside :func:`send`. A context variable, because one client is shared by the runner's
-#: worker threads and each thread sends its own request with its own deadline.
-_deadline: ContextVar[float | None] = ContextVar("kic_request_deadline", default=None)
-
-
-@contextmanager
-def request_deadline(seconds: float) -> Iterator[float]:
-    """Bound every network operation in this block to ``seconds`` from now, in total.
-
-    Only clients made by :func:`new_client` honour it. Yields the deadline (monotonic time).
-    """
-    deadline = time.monotonic() + seconds
-    token = _deadline.set(deadline)
-    try:
-        yield deadline
-    finally:
-        _deadline.reset(token)
-
-
-def _time_left(timeout: float | None, expired: type[httpcore.TimeoutException]) -> float | None:
-    """``timeout`` shortened to the time left before the deadline; ``expired`` once it passed."""
-    deadline = _deadline.get()
-    if deadline is None:
-        return timeout
-    left = deadline - time.monotonic()
-    if left <= 0:
-        # Raised as the httpcore exception of the operation, so httpx maps it to its own
-        # ReadTimeout/WriteTimeout/ConnectTimeout exactly like a timeout of the socket.
-        raise expired("the deadline of the whole request has passed")
-    return left if timeout is None else min(timeout, left)
-
-
-class DeadlineStream(httpcore.NetworkStream):
-    """A network stream whose reads and writes end by the current request's deadline."""
-
-    def __init__(self, stream: httpcore.NetworkStream) -> None:
-        self._stream = stream
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, _time_left(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        for start in range(0, len(buffer), WRITE_PIECE_BYTES):
-            piece = buffer[start : start + WRITE_PIECE_BYTES]
-            self._stream.write(piece, _time_left(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        # The TLS handshake reads and writes too: a target could drip it just like headers.
-        try:
-            left = _time_left(timeout, httpcore.ConnectTimeout)
-        except httpcore.ConnectTimeout:
-            # httpcore drops a stream whose start_tls fails without closing it (its own
-            # streams close themselves then), so close it here or the socket leaks.
-            self._stream.close()
-            raise
-        return DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, left))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
-
-
-class DeadlineBackend(httpcore.NetworkBackend):
-    """httpcore's network backend, with connects and streams bounded by the deadline."""
-
-    def __init__(self, backend: httpcore.NetworkBackend | None = None) -> None:
-        self._backend = backend or httpcore.SyncBackend()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        left = _time_left(timeout, httpcore.ConnectTimeout)
-        stream = self._backend.connect_tcp(host, port, left, local_address, socket_options)
-        return DeadlineStream(stream)
-
-    def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        left = _time_left(timeout, httpcore.ConnectTimeout)
-        return DeadlineStream(self._backend.connect_unix_socket(path, left, socket_options))
-
-    def sleep(self, seconds: float) -> None:
-        self._backend.sleep(seconds)
 
 
 @dataclass

@@ -1,7 +1,9 @@
 """The mock DRC's Falcon app factory: wires the store, the resources and the middleware.
 
 One server hosts the Documenten API at ``/documenten/api/v1/``, the Zaken API subset at
-``/zaken/api/v1/`` and the control API at ``/_mock/``.
+``/zaken/api/v1/`` and the control API at ``/_mock/``. Everything an app uses lives in its
+own state, config and call-back checker; nothing is shared at module level, so several mock
+DRCs can run side by side in one process.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import falcon
 
 from mock_drc import control_api
+from mock_drc.callback import CallbackChecker
 from mock_drc.config import API_VERSION, DrcConfig
 from mock_drc.documents_api import DocumentCollection, DocumentItem, MirrorCollection, MirrorItem
 from mock_drc.paths import CONTROL_ROOT, DOCUMENTS_ROOT, NEGOTIATION_EXEMPT, ZAKEN_ROOT
@@ -30,13 +33,20 @@ class _BindBaseUrl:
             self.state.bind(req.prefix)
 
 
-def create_app(config: DrcConfig | None = None, state: DrcState | None = None) -> falcon.App:
-    """A mock DRC app; give ``state`` to share or inspect it, ``config`` to change behaviour."""
+def create_app(
+    config: DrcConfig | None = None,
+    state: DrcState | None = None,
+    *,
+    callbacks: CallbackChecker | None = None,
+) -> falcon.App:
+    """A mock DRC app; give ``state`` to share or inspect it, ``config`` to change behaviour,
+    ``callbacks`` to close its call-back client when done (one of its own otherwise)."""
     config = config or DrcConfig()
     state = state if state is not None else DrcState()
+    callbacks = callbacks if callbacks is not None else CallbackChecker()
     if config.public_base_url:
         state.bind(config.public_base_url)
-    app = falcon.App(middleware=[RecordingMiddleware(state), _BindBaseUrl(state)])
+    app = falcon.App(middleware=[RecordingMiddleware(state, config), _BindBaseUrl(state)])
     app.req_options.keep_blank_qs_values = True
     app.req_options.strip_url_path_trailing_slash = True
     errors.install(app, API_VERSION, exempt_prefixes=NEGOTIATION_EXEMPT)
@@ -44,8 +54,8 @@ def create_app(config: DrcConfig | None = None, state: DrcState | None = None) -
     docs = DOCUMENTS_ROOT
     app.add_route(docs + "enkelvoudiginformatieobjecten", DocumentCollection(state, config))
     app.add_route(docs + "enkelvoudiginformatieobjecten/{uuid}", DocumentItem(state, config))
-    app.add_route(docs + "objectinformatieobjecten", MirrorCollection(state, config))
-    app.add_route(docs + "objectinformatieobjecten/{uuid}", MirrorItem(state, config))
+    app.add_route(docs + "objectinformatieobjecten", MirrorCollection(state, config, callbacks))
+    app.add_route(docs + "objectinformatieobjecten/{uuid}", MirrorItem(state, config, callbacks))
     app.add_route(docs + "schema/{filename}", SchemaDocument(config, "documenten"))
 
     zaken = ZAKEN_ROOT

@@ -1,4 +1,9 @@
-"""Small helpers the mock DRC's resources share: base URLs, query checks, JSON answers."""
+"""Small helpers the mock DRC's resources share: base URLs, query checks, JSON bodies.
+
+Request bodies are read once, by :class:`mock_drc.recording.RecordingMiddleware`, into
+``req.context.raw_body``; :func:`json_object_body` parses them with the shared reader of
+:mod:`zgw.bodies` (depth limit, no lone surrogates), so bad JSON is a 400 ValidatieFout.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,8 @@ import falcon
 
 from mock_drc.config import DrcConfig
 from mock_drc.fields import FieldErrors
-from zgw.errors import ValidationFailed, invalid, read_json
+from zgw.bodies import BodyError, as_api_error, parse_json
+from zgw.errors import ValidationFailed, invalid
 
 
 def public_base(req: falcon.Request, config: DrcConfig) -> str:
@@ -44,10 +50,14 @@ def answer_json(resp: falcon.Response, body: Any, status: int = 200) -> None:
 
 
 def json_object_body(req: falcon.Request, *, empty_ok: bool = False) -> dict[str, Any]:
-    """The request body as a JSON object; 400 ValidatieFout/Fout naming what is wrong."""
-    if empty_ok and not req.content_length:
+    """The request body as a JSON object; 400 ValidatieFout naming what is wrong."""
+    raw: bytes = getattr(req.context, "raw_body", b"")
+    if empty_ok and not raw.strip():
         return {}
-    data = read_json(req)
+    try:
+        data = parse_json(raw)
+    except BodyError as exc:
+        raise as_api_error(exc) from None
     if not isinstance(data, dict):
         raise invalid(
             "nonFieldErrors",

@@ -36,7 +36,9 @@ class DrcConfig:
     call-back into the KIC on mirror create and delete. ``callback_credentials`` are the
     ``(client_id, secret)`` of the JWT the mock sends when it calls the KIC back (``None``:
     no Authorization header). ``public_base_url`` fixes the scheme and host of the URLs the
-    mock hands out; ``None`` takes them from each request.
+    mock hands out; ``None`` takes them from each request. ``callback_timeout`` bounds each
+    call-back as a whole (connect, headers, body); ``body_timeout`` bounds the arrival of a
+    request body where the WSGI server exposes the connection (gunicorn, wsgiref).
     """
 
     clients: dict[str, Client] = field(default_factory=_default_clients)
@@ -46,6 +48,7 @@ class DrcConfig:
     public_base_url: str | None = None
     object_types: frozenset[str] = DEFAULT_OBJECT_TYPES
     callback_timeout: float = 10.0
+    body_timeout: float = 10.0
 
     def summary(self) -> dict[str, object]:
         """A JSON-ready description without secrets, for ``GET /_mock/state``."""
@@ -57,5 +60,6 @@ class DrcConfig:
             "publicBaseUrl": self.public_base_url,
             "objectTypes": sorted(self.object_types),
             "callbackTimeout": self.callback_timeout,
+            "bodyTimeout": self.body_timeout,
             "apiVersion": API_VERSION,
         }

@@ -2,9 +2,12 @@
 
 Not journaled, not faulted, no JWT, no content negotiation (plain ``curl -d`` works).
 
-- ``GET /_mock/journal?method=&path=&path_contains=&since=`` -> JSON array of entries
-  (``since``: only entries with a larger id); ``DELETE /_mock/journal`` -> 204.
-- ``POST /_mock/reset`` -> 204: forget documents, mirrors, zaken, links, journal and faults.
+- ``GET /_mock/journal?method=&path=&path_contains=&since=&mentions=`` -> JSON array of
+  entries (``since``: only entries with a larger id; ``mentions``, repeatable: only entries
+  that mention one of these strings, see :mod:`mock_drc.journal`); ``DELETE /_mock/journal``
+  -> 204.
+- ``POST /_mock/reset`` -> 204: forget documents, mirrors, zaken, links, journal and faults,
+  atomically with respect to requests in flight (see :mod:`mock_drc.store`).
 - ``POST /_mock/documents`` (body: document fields, may be empty) -> 201 the document.
 - ``POST /_mock/zaken`` (body: zaak fields, may be empty) -> 201 the zaak.
 - ``POST /_mock/zaken/links`` (body: ``{"zaak": url, "contactmoment": url}`` or with
@@ -49,7 +52,7 @@ def _created(resp: falcon.Response, body: dict[str, Any]) -> None:
 
 class JournalResource(_Control):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        reject_unknown_params(req, {"method", "path", "path_contains", "since"})
+        reject_unknown_params(req, {"method", "path", "path_contains", "since", "mentions"})
         since = single_param(req, "since")
         if since is not None and not since.lstrip("-").isdigit():
             raise invalid("since", "invalid", "since must be a journal entry id (a whole number).")
@@ -60,6 +63,7 @@ class JournalResource(_Control):
                 path=single_param(req, "path") or None,
                 path_contains=single_param(req, "path_contains") or None,
                 since_id=int(since) if since is not None else None,
+                mentions=req.get_param_as_list("mentions"),
             ),
         )
 
@@ -78,7 +82,10 @@ class SeedDocumentResource(_Control):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         fields = json_object_body(req, empty_ok=True)
         try:
-            _created(resp, self.state.seed_document(fields, base_url=public_base(req, self.config)))
+            document = self.state.seed_document(
+                fields, base_url=public_base(req, self.config), generation=req.context.generation
+            )
+            _created(resp, document)
         except FieldErrors as exc:
             raise ValidationFailed(exc.params) from None
 
@@ -87,7 +94,10 @@ class SeedZaakResource(_Control):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         fields = json_object_body(req, empty_ok=True)
         try:
-            _created(resp, self.state.seed_zaak(fields, base_url=public_base(req, self.config)))
+            zaak = self.state.seed_zaak(
+                fields, base_url=public_base(req, self.config), generation=req.context.generation
+            )
+            _created(resp, zaak)
         except FieldErrors as exc:
             raise ValidationFailed(exc.params) from None
 
@@ -112,6 +122,7 @@ class ZaakLinkResource(_Control):
                 contactmoment=body.get("contactmoment"),
                 verzoek=body.get("verzoek"),
                 base_url=public_base(req, self.config),
+                generation=req.context.generation,
             )
         except FieldErrors as exc:
             raise ValidationFailed(exc.params) from None
@@ -124,6 +135,7 @@ class ZaakLinkResource(_Control):
                 body.get("zaak"),  # type: ignore[arg-type]  # checked by unlink_zaak
                 contactmoment=body.get("contactmoment"),
                 verzoek=body.get("verzoek"),
+                generation=req.context.generation,
             )
         except FieldErrors as exc:
             raise ValidationFailed(exc.params) from None
@@ -154,6 +166,7 @@ class FaultsResource(_Control):
                     delay=rule.get("delay", 0.0),
                     drop=rule.get("drop", False),
                     count=rule.get("count", 1),
+                    generation=req.context.generation,
                 ),
             )
         except FieldErrors as exc:

@@ -65,10 +65,11 @@ class DocumentCollection(_Resource):
     """``enkelvoudiginformatieobjecten``: paginated list (like 1.5.0) and create."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        readable = may_read(req, self.config, DOCUMENTEN_LEZEN)  # the token before the query
         reject_unknown_params(
             req, {"bronorganisatie", "identificatie", "page", "expand", "trefwoorden"}
         )
-        found = self.state.documents() if may_read(req, self.config, DOCUMENTEN_LEZEN) else []
+        found = self.state.documents() if readable else []
         for name in ("bronorganisatie", "identificatie"):
             value = single_param(req, name)
             if value is not None:
@@ -102,9 +103,14 @@ class DocumentCollection(_Resource):
         require_scope(req, self.config, DOCUMENTEN_AANMAKEN)
         fields = json_object_body(req)
         try:
-            document = self.state.add_document(fields, base_url=public_base(req, self.config))
+            document = self.state.add_document(
+                fields,
+                base_url=public_base(req, self.config),
+                generation=req.context.generation,
+            )
         except FieldErrors as exc:
             raise as_validation_failed(exc) from None
+        req.context.resource = document
         answer_json(resp, document, 201)
         resp.set_header("Location", document["url"])
 
@@ -117,11 +123,18 @@ class DocumentItem(_Resource):
         document = self.state.document(uuid)
         if document is None:
             raise ApiError(404, "not_found", f"No enkelvoudiginformatieobject {uuid}.")
+        req.context.resource = document
         answer_json(resp, document)
 
 
 class _MirrorResource(_Resource):
     """What the mirror collection and item share: whether and how to call the KIC back."""
+
+    def __init__(
+        self, state: DrcState, config: DrcConfig, callbacks: callback.CallbackChecker
+    ) -> None:
+        super().__init__(state, config)
+        self.callbacks = callbacks
 
     def _checks_remote(self, object_type: str) -> bool:
         return self.config.strict and object_type == "verzoek"
@@ -129,13 +142,13 @@ class _MirrorResource(_Resource):
     def _call_back(
         self, req: falcon.Request, object_url: str, document_url: str
     ) -> callback.CallbackResult:
-        result = callback.list_verzoek_relation(
+        result = self.callbacks.list_verzoek_relation(
             object_url,
             document_url,
             credentials=self.config.callback_credentials,
             timeout=self.config.callback_timeout,
         )
-        req.context.callback = result.as_dict()
+        req.context.callbacks.append(result.as_dict())
         return result
 
 
@@ -143,8 +156,9 @@ class MirrorCollection(_MirrorResource):
     """``objectinformatieobjecten``: plain-array list with exact filters, and create."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        readable = may_read(req, self.config, DOCUMENTEN_LEZEN)  # the token before the query
         reject_unknown_params(req, {"object", "informatieobject", "expand"})
-        if not may_read(req, self.config, DOCUMENTEN_LEZEN):
+        if not readable:
             answer_json(resp, [])
             return
         answer_json(
@@ -167,10 +181,15 @@ class MirrorCollection(_MirrorResource):
             if code:
                 raise invalid("nonFieldErrors", code, _reason(result, creating=True))
         mirror = self.state.add_mirror_if_unique(
-            document_url, object_url, object_type, base_url=public_base(req, self.config)
+            document_url,
+            object_url,
+            object_type,
+            base_url=public_base(req, self.config),
+            generation=req.context.generation,
         )
         if mirror is None:
             raise self._not_unique()
+        req.context.resource = mirror
         answer_json(resp, mirror, 201)
         resp.set_header("Location", mirror["url"])
 
@@ -228,24 +247,25 @@ class MirrorItem(_MirrorResource):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, uuid: str) -> None:
         require_scope(req, self.config, DOCUMENTEN_LEZEN)
-        answer_json(resp, self._find(uuid))
+        answer_json(resp, self._find(req, uuid))
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, uuid: str) -> None:
         require_scope(req, self.config, DOCUMENTEN_VERWIJDEREN)
-        mirror = self._find(uuid)
+        mirror = self._find(req, uuid)
         if self._checks_remote(mirror["objectType"]):
             result = self._call_back(req, mirror["object"], mirror["informatieobject"])
             code = _DELETE_ERRORS.get(result.outcome) or _SHARED_ERRORS.get(result.outcome)
             if code:
                 raise invalid("nonFieldErrors", code, _reason(result, creating=False))
-        if not self.state.remove_mirror(uuid):
+        if not self.state.remove_mirror(uuid, generation=req.context.generation):
             raise ApiError(404, "not_found", f"No objectinformatieobject {uuid}.")
         resp.status = falcon.HTTP_204
 
-    def _find(self, uuid: str) -> dict[str, Any]:
+    def _find(self, req: falcon.Request, uuid: str) -> dict[str, Any]:
         mirror = self.state.mirror(uuid)
         if mirror is None:
             raise ApiError(404, "not_found", f"No objectinformatieobject {uuid}.")
+        req.context.resource = mirror
         return mirror
 
 

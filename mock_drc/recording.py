@@ -1,9 +1,13 @@
-"""Falcon middleware that journals every DRC request and applies fault rules to it.
+"""Falcon middleware that reads every request body, journals every DRC request and applies
+fault rules to it.
 
-It reads the request body once (keeping it replayable for the resource), consumes a
-matching fault rule (status / delay / drop), and after the response is decided records the
-journal entry: method, path, query, headers (Authorization verbatim), body, status, duration,
-fault and call-back. The control API under ``/_mock/`` is neither journaled nor faulted.
+It notes the state's generation (see :mod:`mock_drc.store`), reads the request body once with
+:func:`zgw.bodies.read_request_body` (chunked or not, bounded in size and time; a body that is
+too large, late or badly framed is answered at once), consumes a matching fault rule (status /
+delay / drop), and after the response is decided records the journal entry: method, path,
+query, headers (Authorization verbatim), body, status, duration, fault, the resource the
+request addressed and the call-backs it made. The control API under ``/_mock/`` is neither
+journaled nor faulted.
 """
 
 from __future__ import annotations
@@ -19,25 +23,16 @@ from typing import Any
 
 import falcon
 
+from mock_drc.config import DrcConfig
 from mock_drc.paths import CONTROL_ROOT
 from mock_drc.store import DrcState
+from zgw.bodies import BodyError, as_api_error, connection_socket, parse_json, read_request_body
 from zgw.errors import ApiError, fout_body
 
 log = logging.getLogger(__name__)
 
-#: Bodies larger than this are not buffered (the resource answers 413 on them anyway).
+#: Bodies larger than this are refused with 413.
 MAX_BODY_BYTES = 5_000_000
-
-
-def _request_socket(env: dict[str, Any]) -> socket.socket | None:
-    """The client connection's socket under gunicorn or zgw.serving (wsgiref), if exposed."""
-    sock = env.get("gunicorn.socket")
-    if isinstance(sock, socket.socket):
-        return sock
-    # wsgiref hands the socket's buffered reader over as wsgi.input.
-    raw = getattr(env.get("wsgi.input"), "raw", None)
-    sock = getattr(raw, "_sock", None)
-    return sock if isinstance(sock, socket.socket) else None
 
 
 def drop_connection(sock: socket.socket) -> None:
@@ -50,33 +45,52 @@ def drop_connection(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_RDWR)
 
 
-def _parse_body(raw: bytes) -> Any:
+def journal_body(raw: bytes) -> Any:
+    """The body as the journal keeps it: JSON the DRC would accept, else text, else None.
+
+    Parsed by the same reader as the resources, so what is journaled can always be served
+    again (never too deep for ``json.dumps`` or ``copy.deepcopy``).
+    """
     if not raw:
         return None
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        return parse_json(raw)
+    except BodyError:
         return raw.decode("utf-8", errors="replace")
 
 
 class RecordingMiddleware:
-    """Journal + faults for every request outside the control API."""
+    """Body reading for every request; journal + faults for those outside the control API."""
 
-    def __init__(self, state: DrcState) -> None:
+    def __init__(self, state: DrcState, config: DrcConfig) -> None:
         self.state = state
+        self.config = config
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
-        req.context.journaled = not req.path.startswith(CONTROL_ROOT)
-        if not req.context.journaled:
+        context = req.context
+        context.generation = self.state.generation
+        context.journaled = not req.path.startswith(CONTROL_ROOT)
+        context.started = time.perf_counter()
+        context.time = dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        context.raw_body = b""
+        context.fault = None
+        context.resource = None
+        context.callbacks = []
+        # Found before the body is read, because reading replaces wsgi.input.
+        connection = connection_socket(req.env)
+        try:
+            context.raw_body = read_request_body(
+                req.env, max_bytes=MAX_BODY_BYTES, timeout=self.config.body_timeout
+            )
+        except BodyError as exc:
+            raise as_api_error(exc) from None
+        # Later readers of the stream get the same bytes again.
+        req.env["wsgi.input"] = io.BytesIO(context.raw_body)
+        req.stream = req.env["wsgi.input"]
+        if not context.journaled:
             return
-        req.context.started = time.perf_counter()
-        req.context.time = dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z")
-        # Found before the body is buffered, because buffering replaces wsgi.input.
-        connection = _request_socket(req.env)
-        req.context.raw_body = self._buffer_body(req)
-        req.context.callback = None
-        fault = self.state.take_fault(req.method, req.path)
-        req.context.fault = fault
+        fault = self.state.take_fault(req.method, req.path, generation=context.generation)
+        context.fault = fault
         if fault is None:
             return
         if fault["delay"]:
@@ -88,25 +102,11 @@ class RecordingMiddleware:
                 )
             # Journal first: the client may look at the journal the moment it sees the drop.
             self._record(req, status=None)
-            req.context.journaled = False
+            context.journaled = False
             drop_connection(connection)
             resp.complete = True
         elif fault["status"] is not None:
             self._answer_with_fault(req, resp, fault)
-
-    @staticmethod
-    def _buffer_body(req: falcon.Request) -> bytes:
-        try:
-            length = req.content_length or 0
-        except falcon.HTTPInvalidHeader:
-            length = 0
-        if not length or length > MAX_BODY_BYTES:
-            return b""
-        raw = req.env["wsgi.input"].read(length)
-        # Later readers (the resource) get the same bytes again.
-        req.env["wsgi.input"] = io.BytesIO(raw)
-        req.stream = req.env["wsgi.input"]
-        return raw
 
     @staticmethod
     def _answer_with_fault(req: falcon.Request, resp: falcon.Response, fault: dict) -> None:
@@ -134,19 +134,27 @@ class RecordingMiddleware:
             self._record(req, status=resp.status_code)
 
     def _record(self, req: falcon.Request, *, status: int | None) -> None:
-        started = getattr(req.context, "started", time.perf_counter())
+        context = req.context
+        callbacks = getattr(context, "callbacks", [])
         self.state.record(
             {
-                "time": getattr(req.context, "time", None),
+                "time": getattr(context, "time", None),
                 "method": req.method,
                 "path": req.path,
                 "query": dict(req.params),
                 # wsgiref reports an absent Content-Length as empty; leave such headers out.
                 "headers": {name.title(): value for name, value in req.headers.items() if value},
-                "body": _parse_body(getattr(req.context, "raw_body", b"")),
+                "body": journal_body(getattr(context, "raw_body", b"")),
                 "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                "fault": getattr(req.context, "fault", None),
-                "callback": getattr(req.context, "callback", None),
-            }
+                "duration_ms": round(
+                    (time.perf_counter() - getattr(context, "started", time.perf_counter())) * 1000,
+                    3,
+                ),
+                "fault": getattr(context, "fault", None),
+                "resource": getattr(context, "resource", None),
+                "callbacks": callbacks,
+                # The last call-back, as entries showed it before they listed them all.
+                "callback": callbacks[-1] if callbacks else None,
+            },
+            generation=getattr(context, "generation", None),
         )

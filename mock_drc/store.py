@@ -4,6 +4,12 @@
 have their own) and returns copies, so a caller can never change the state behind the
 server's back. The harness uses it directly in-process; the control API exposes the same
 operations over HTTP.
+
+:meth:`DrcState.reset` is atomic with respect to requests in flight: every reset starts a new
+*generation*, a request notes the generation it started in, and every write and journal entry
+of a request is checked against it under the state's lock. What a request that started before
+a reset would write after it is refused (:class:`StaleRequest`, a 503 to the client) and its
+journal entry is dropped, so nothing from before a reset survives it.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import copy
 import threading
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from mock_drc import documents, zaken
@@ -23,10 +30,22 @@ from mock_drc.paths import (
     ZAKEN_ROOT,
     join,
 )
+from zgw.errors import ApiError
 
 
 class NoBaseUrl(ValueError):
     """A URL was needed before the state learned its server's public base URL."""
+
+
+class StaleRequest(ApiError):
+    """A request that started before a reset tried to change the state after it."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            503,
+            "reset-during-request",
+            "The mock DRC was reset while this request was in flight; nothing it did was kept.",
+        )
 
 
 class DrcState:
@@ -43,6 +62,18 @@ class DrcState:
         self._counter = 0
         self._journal = Journal(journal_limit)
         self._faults = FaultBook()
+        self._generation = 0
+
+    # -- generations (see the module docstring) -------------------------------------------
+    @property
+    def generation(self) -> int:
+        """The number of resets so far; a request notes it when it starts."""
+        return self._generation
+
+    def _still(self, generation: int | None) -> None:
+        """Refuse a write of a request from before the last reset (call with the lock held)."""
+        if generation is not None and generation != self._generation:
+            raise StaleRequest()
 
     # -- base URL ---------------------------------------------------------------------------
     def bind(self, base_url: str) -> None:
@@ -70,18 +101,32 @@ class DrcState:
         return self.seed_document(fields, base_url=base_url)
 
     def seed_document(
-        self, fields: dict[str, Any], *, base_url: str | None = None
+        self,
+        fields: dict[str, Any],
+        *,
+        base_url: str | None = None,
+        generation: int | None = None,
     ) -> dict[str, Any]:
         """Like :meth:`create_document`, with the fields as one dict (any key allowed)."""
         merged = {**documents.seed_defaults(), **fields}
-        return self.add_document(merged, base_url=base_url, trusted=True)
+        return self.add_document(merged, base_url=base_url, trusted=True, generation=generation)
 
     def add_document(
-        self, fields: dict[str, Any], *, base_url: str | None = None, trusted: bool = False
+        self,
+        fields: dict[str, Any],
+        *,
+        base_url: str | None = None,
+        trusted: bool = False,
+        generation: int | None = None,
     ) -> dict[str, Any]:
-        """Store a document built from ``fields`` exactly as given (no defaults)."""
+        """Store a document built from ``fields`` exactly as given (no defaults).
+
+        ``generation``: the one the request started in (see the module docstring); every
+        writing method takes it, None (Python callers) means the current one.
+        """
         collection = join(self._base(base_url), DOCUMENTS_COLLECTION)
         with self._lock:
+            self._still(generation)
             document = documents.build_document(
                 fields, base_url=collection, number=self._next_number(), trusted=trusted
             )
@@ -105,9 +150,11 @@ class DrcState:
         object_type: str,
         *,
         base_url: str | None = None,
+        generation: int | None = None,
     ) -> dict[str, Any] | None:
         """Store a mirror unless (informatieobject, object) exists; None when it does."""
         with self._lock:
+            self._still(generation)
             if self.find_mirrors(object_url=object_url, informatieobject=informatieobject):
                 return None
             mirror_uuid = str(uuid.uuid4())
@@ -141,8 +188,9 @@ class DrcState:
             found = self._mirrors.get(mirror_id)
             return copy.deepcopy(found) if found else None
 
-    def remove_mirror(self, mirror_id: str) -> bool:
+    def remove_mirror(self, mirror_id: str, *, generation: int | None = None) -> bool:
         with self._lock:
+            self._still(generation)
             return self._mirrors.pop(mirror_id, None) is not None
 
     # -- zaken ------------------------------------------------------------------------------
@@ -150,10 +198,17 @@ class DrcState:
         """Seed a zaak (ZRC 1.0 shape); given fields override the defaults."""
         return self.seed_zaak(fields, base_url=base_url)
 
-    def seed_zaak(self, fields: dict[str, Any], *, base_url: str | None = None) -> dict[str, Any]:
+    def seed_zaak(
+        self,
+        fields: dict[str, Any],
+        *,
+        base_url: str | None = None,
+        generation: int | None = None,
+    ) -> dict[str, Any]:
         """Like :meth:`create_zaak`, with the fields as one dict (any key allowed)."""
         collection = join(self._base(base_url), ZAKEN_COLLECTION)
         with self._lock:
+            self._still(generation)
             zaak = zaken.build_zaak(fields, collection_url=collection, number=self._next_number())
             self._zaken[zaak["uuid"]] = zaak
             return copy.deepcopy(zaak)
@@ -174,6 +229,7 @@ class DrcState:
         verzoek: str | None = None,
         *,
         base_url: str | None = None,
+        generation: int | None = None,
     ) -> dict[str, Any]:
         """Record that a zaak links a contactmoment or a verzoek (exactly one), so the
         zaakcontactmomenten / zaakverzoeken lists return it."""
@@ -184,17 +240,24 @@ class DrcState:
             zaken_root_url=join(self._base(base_url), ZAKEN_ROOT),
         )
         with self._lock:
+            self._still(generation)
             self._links.append(link)
             return copy.deepcopy(link)
 
     def unlink_zaak(
-        self, zaak_url: str, contactmoment: str | None = None, verzoek: str | None = None
+        self,
+        zaak_url: str,
+        contactmoment: str | None = None,
+        verzoek: str | None = None,
+        *,
+        generation: int | None = None,
     ) -> list[dict[str, Any]]:
         """Forget the links of a zaak to a contactmoment or a verzoek (exactly one); returns
         the removed links (none is fine: unlinking is idempotent)."""
         zaken.check_link(zaak_url, contactmoment=contactmoment, verzoek=verzoek)
         kind, other = ("contactmoment", contactmoment) if contactmoment else ("verzoek", verzoek)
         with self._lock:
+            self._still(generation)
             removed = [
                 link for link in self._links if link["zaak"] == zaak_url and link.get(kind) == other
             ]
@@ -218,8 +281,14 @@ class DrcState:
             )
 
     # -- journal and faults -----------------------------------------------------------------
-    def record(self, entry: dict[str, Any]) -> dict[str, Any]:
-        return self._journal.record(entry)
+    def record(
+        self, entry: dict[str, Any], *, generation: int | None = None
+    ) -> dict[str, Any] | None:
+        """Journal ``entry``; dropped (None) when its request started before a reset."""
+        with self._lock:
+            if generation is not None and generation != self._generation:
+                return None
+            return self._journal.record(entry)
 
     def journal(
         self,
@@ -227,8 +296,10 @@ class DrcState:
         path: str | None = None,
         path_contains: str | None = None,
         since_id: int | None = None,
+        mentions: Iterable[str] | None = None,
     ) -> list[dict[str, Any]]:
-        return self._journal.entries(method, path, path_contains, since_id)
+        """Journal entries matching every given filter (see :meth:`Journal.entries`)."""
+        return self._journal.entries(method, path, path_contains, since_id, mentions)
 
     def clear_journal(self) -> None:
         self._journal.clear()
@@ -243,14 +314,23 @@ class DrcState:
         delay: float = 0.0,
         drop: bool = False,
         count: int = 1,
+        generation: int | None = None,
     ) -> dict[str, Any]:
         """Add a fault rule (see :mod:`mock_drc.faults`); raises FieldErrors when invalid."""
-        return self._faults.add(
-            method, path, status=status, body=body, delay=delay, drop=drop, count=count
-        )
+        with self._lock:
+            self._still(generation)
+            return self._faults.add(
+                method, path, status=status, body=body, delay=delay, drop=drop, count=count
+            )
 
-    def take_fault(self, method: str, path: str) -> dict[str, Any] | None:
-        return self._faults.take(method, path)
+    def take_fault(
+        self, method: str, path: str, *, generation: int | None = None
+    ) -> dict[str, Any] | None:
+        """Use up the first fault rule matching the request, unless it is from before a reset."""
+        with self._lock:
+            if generation is not None and generation != self._generation:
+                return None
+            return self._faults.take(method, path)
 
     def faults(self) -> list[dict[str, Any]]:
         return self._faults.all()
@@ -262,14 +342,16 @@ class DrcState:
         self._faults.clear()
 
     def reset(self) -> None:
-        """Forget documents, mirrors, zaken, links, the journal and the faults."""
+        """Forget documents, mirrors, zaken, links, the journal and the faults, and refuse
+        whatever requests still in flight would write or journal later."""
         with self._lock:
+            self._generation += 1
             self._documents.clear()
             self._mirrors.clear()
             self._zaken.clear()
             self._links.clear()
-        self._journal.clear()
-        self._faults.clear()
+            self._journal.clear()
+            self._faults.clear()
 
     def snapshot(self) -> dict[str, Any]:
         """Documents, mirrors, zaken, links and faults in one consistent JSON-ready view."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mock_drc.app import create_app
+from mock_drc.callback import CallbackChecker
 from mock_drc.config import DrcConfig
 from mock_drc.paths import CONTROL_ROOT, DOCUMENTS_ROOT, ZAKEN_ROOT
 from mock_drc.store import DrcState
@@ -50,10 +51,18 @@ class MockDrcHandle:
 def running_mock_drc(
     config: DrcConfig | None = None, *, host: str = "127.0.0.1", port: int = 0
 ) -> Iterator[MockDrcHandle]:
-    """Serve a fresh mock DRC (threaded wsgiref) for the duration of the block."""
+    """Serve a fresh mock DRC (threaded wsgiref) for the duration of the block.
+
+    Each call serves its own DRC (own state, journal, faults and call-back client), so a
+    test or the harness can run several side by side in one process.
+    """
     config = config or DrcConfig()
     state = DrcState()
-    app = create_app(config, state)
-    with serve_in_thread(app, host, port) as server:
-        state.bind(config.public_base_url or server.url)
-        yield MockDrcHandle(server.url, state, config)
+    callbacks = CallbackChecker()
+    app = create_app(config, state, callbacks=callbacks)
+    try:
+        with serve_in_thread(app, host, port) as server:
+            state.bind(config.public_base_url or server.url)
+            yield MockDrcHandle(server.url, state, config)
+    finally:
+        callbacks.close()

@@ -24,6 +24,7 @@ class ZaakItem:
         zaak = self.state.zaak(uuid)
         if zaak is None:
             raise ApiError(404, "not_found", f"No zaak {uuid}.")
+        req.context.resource = zaak
         answer_json(resp, zaak)
         resp.set_header("Content-Crs", "EPSG:4326")
 
@@ -37,8 +38,9 @@ class ZaakLinkCollection:
         self.kind = kind
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        readable = may_read(req, self.config, ZAKEN_LEZEN)  # the token before the query
         reject_unknown_params(req, {"zaak", self.kind})
-        if not may_read(req, self.config, ZAKEN_LEZEN):
+        if not readable:
             answer_json(resp, [])
             return
         answer_json(

@@ -3,6 +3,19 @@
 A ZGW token is an HS256 JWT whose ``client_id`` claim (or, in the legacy format, the JOSE
 header ``client_identifier``) names the client; the server looks up that client's secret and
 verifies the signature. Scopes are never read from the token: the server configures them.
+
+The time rules, here and nowhere else, for both servers (as Open Zaak applies them):
+
+- ``iat`` is required and must be a number (403 ``jwt-missing-iat-claim`` /
+  ``jwt-decode-error``); a token without it would never grow old, whatever its ``exp``.
+- A token is refused once it is older than ``max_age`` (default 3600 s) by its ``iat``
+  (403 ``jwt-expired``), also when its ``exp`` lies further ahead.
+- ``exp`` (403 ``jwt-expired``), ``nbf`` and an ``iat`` in the future (403
+  ``jwt-not-valid-yet``) are checked when present.
+- Every comparison tolerates ``leeway`` seconds of clock skew (default 5).
+
+These rules are checked on every use of a token, also of one whose signature was verified
+before and is remembered.
 """
 
 from __future__ import annotations
@@ -137,9 +150,11 @@ def verify_authorization(
     except pyjwt.PyJWTError as exc:
         raise TokenRejected("jwt-decode-error", f"The JWT is invalid: {exc}") from None
     issued_at = claims.get("iat")
-    if issued_at is not None and (
-        not isinstance(issued_at, (int, float)) or isinstance(issued_at, bool)
-    ):
+    if issued_at is None:
+        raise TokenRejected(
+            "jwt-missing-iat-claim", "The JWT has no iat claim; a token must say when it was made."
+        )
+    if not isinstance(issued_at, (int, float)) or isinstance(issued_at, bool):
         raise TokenRejected("jwt-decode-error", "The JWT iat claim is not a number.")
     _check_times(claims, current, max_age, leeway)
     _verified.put(token, client, claims)
@@ -150,7 +165,8 @@ def _check_times(claims: Mapping[str, Any], now: float, max_age: int, leeway: in
     """The time claims, checked on every use (a remembered token may have expired since).
 
     ``exp`` and ``nbf`` as pyjwt checks them (pyjwt already did on a first verification; a
-    remembered token skips pyjwt), ``iat`` against ``max_age`` as Open Zaak does.
+    remembered token skips pyjwt), ``iat`` against ``max_age`` as Open Zaak does. Only tokens
+    with a numeric ``iat`` get here.
     """
     expires, not_before, issued_at = claims.get("exp"), claims.get("nbf"), claims.get("iat")
     if isinstance(expires, (int, float)) and expires <= now - leeway:

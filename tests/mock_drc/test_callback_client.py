@@ -1,15 +1,17 @@
-"""The call-back's HTTP client: one per checker, created lazily, shared safely by threads, and
-still behaving like a fresh client per call (no cookies carried over, no redirects followed,
-a fresh JWT each time)."""
+"""The call-back's HTTP client: one per checker (one checker per mock DRC), created lazily,
+shared safely by threads, and still behaving like a fresh client per call (no cookies carried
+over, no redirects followed, a fresh JWT each time)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
+from loopback import LoopbackServer, drip_body
 from pytest_httpserver import HTTPServer
 
 from mock_drc import callback
@@ -110,27 +112,79 @@ def test_a_redirect_is_not_followed(checker: CallbackChecker, httpserver: HTTPSe
     assert [r.path for r, _ in httpserver.log] == [RELATIONS_PATH]
 
 
-def test_strict_mirror_creates_share_the_process_wide_client(
-    kic: Any, created: list[httpx.Client], monkeypatch: pytest.MonkeyPatch
+def test_strict_mirror_creates_of_one_drc_share_its_client(
+    kic: Any, created: list[httpx.Client]
 ) -> None:
-    shared = CallbackChecker()
-    monkeypatch.setattr(callback, "_CHECKER", shared)
-    try:
-        with running_mock_drc(DrcConfig()) as drc:
-            for _ in range(3):
-                document = drc.create_document()
-                verzoek = kic.new_verzoek()
-                kic.lists(verzoek, document["url"])
-                response = httpx.post(
-                    drc.url + "/documenten/api/v1/objectinformatieobjecten",
-                    headers={"Authorization": drc.authorization()},
-                    json={
-                        "informatieobject": document["url"],
-                        "object": verzoek,
-                        "objectType": "verzoek",
-                    },
-                )
-                assert response.status_code == 201, response.text
-    finally:
-        shared.close()
+    with running_mock_drc(DrcConfig()) as drc:
+        for _ in range(3):
+            document = drc.create_document()
+            verzoek = kic.new_verzoek()
+            kic.lists(verzoek, document["url"])
+            response = httpx.post(
+                drc.url + "/documenten/api/v1/objectinformatieobjecten",
+                headers={"Authorization": drc.authorization()},
+                json={
+                    "informatieobject": document["url"],
+                    "object": verzoek,
+                    "objectType": "verzoek",
+                },
+            )
+            assert response.status_code == 201, response.text
     assert len(created) == 1
+    assert created[0].is_closed  # the DRC closed its client when it stopped
+
+
+def test_two_drcs_in_one_process_have_a_client_each(kic: Any, created: list[httpx.Client]) -> None:
+    with running_mock_drc(DrcConfig()) as first, running_mock_drc(DrcConfig()) as second:
+        for drc in (first, second):
+            document = drc.create_document()
+            verzoek = kic.new_verzoek()
+            kic.lists(verzoek, document["url"])
+            response = httpx.post(
+                drc.url + "/documenten/api/v1/objectinformatieobjecten",
+                headers={"Authorization": drc.authorization()},
+                json={
+                    "informatieobject": document["url"],
+                    "object": verzoek,
+                    "objectType": "verzoek",
+                },
+            )
+            assert response.status_code == 201, response.text
+        assert len(created) == 2 and not created[0].is_closed
+    assert all(client.is_closed for client in created)
+
+
+def test_one_deadline_bounds_the_whole_call_back(checker: CallbackChecker) -> None:
+    """A KIC that drips its answer within any per-read timeout is cut off by the deadline."""
+    server = LoopbackServer(drip_body)
+    try:
+        started = time.monotonic()
+        result = checker.list_verzoek_relation(
+            f"{server.url}/api/v1/verzoeken/1", "https://d/6", credentials=None, timeout=0.5
+        )
+        elapsed = time.monotonic() - started
+    finally:
+        server.stop()
+    assert result.outcome == callback.UNREACHABLE and result.status == 200
+    assert result.error == result.detail and "within 0.5s" in result.error
+    assert elapsed < 0.5 + 1.5, f"the call-back took {elapsed:.1f}s with a 0.5s timeout"
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (b"[" * 3000 + b"]" * 3000, "deeper than"),
+        (b"[" + b" " * (callback.MAX_ANSWER_BYTES + 1) + b"]", "exceeds"),
+        (b'[{"url": "\\udfff"}]', "lone surrogate"),
+    ],
+    ids=["deep", "oversized", "lone-surrogate"],
+)
+def test_an_answer_the_shared_reader_refuses_is_an_invalid_response(
+    checker: CallbackChecker, httpserver: HTTPServer, answer: bytes, words: str
+) -> None:
+    httpserver.expect_request(RELATIONS_PATH).respond_with_data(
+        answer, content_type="application/json"
+    )
+    result = _ask(checker, httpserver.url_for("/kic/api/v1/verzoeken/1"), "https://d/7")
+    assert result.outcome == callback.INVALID_RESPONSE and result.status == 200
+    assert words in result.detail
