@@ -26,8 +26,6 @@ remove VIO rows (the table's foreign key refuses a cascade that would bypass the
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 import sqlite3
 import time
 import uuid as uuid_module
@@ -36,6 +34,7 @@ from typing import Any
 
 from zgw.errors import ApiError, InvalidParam, ValidationFailed
 
+from .ownership import new_owner
 from .remote import RemoteApis, RemoteUnavailable, api_root_before
 from .rules import NON_FIELD
 from .storage import Store
@@ -44,8 +43,6 @@ log = logging.getLogger(__name__)
 
 TABLE = "verzoekinformatieobjecten"
 DOCUMENT_RESOURCE = "enkelvoudiginformatieobjecten"
-#: Where the kernel describes processes (Linux); elsewhere owners are told apart by pid only.
-PROCFS = "/proc"
 #: ``sync`` values: the mirror is to be made or checked / the (hidden) row is to be removed.
 MIRROR, UNMIRROR = "mirror", "unmirror"
 
@@ -65,58 +62,6 @@ class MirrorFailed(Exception):
 def _excerpt(text: str, limit: int = 300) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit] + "..."
-
-
-def _process_start(pid: int) -> str | None:
-    """The kernel's start time of ``pid`` (tells a reused pid apart); None: no such process.
-
-    "?" where /proc is not available: then the pid alone identifies the process.
-    """
-    if not os.path.exists(f"{PROCFS}/self/stat"):
-        return "?"  # no procfs (macOS, ...): os.kill alone tells whether the pid is in use
-    try:
-        with open(f"{PROCFS}/{pid}/stat", encoding="ascii") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return None
-    except OSError:
-        return "?"
-    # fields[0] is the state: a zombie is dead for our purpose; fields[19] is field 22, starttime.
-    return None if fields[0] == "Z" else fields[19]
-
-
-_identity: tuple[int, str] | None = None
-
-
-def process_identity() -> str:
-    """``pid:starttime`` of this process (computed again after a fork)."""
-    global _identity
-    pid = os.getpid()
-    if _identity is None or _identity[0] != pid:
-        _identity = (pid, f"{pid}:{_process_start(pid) or '?'}")
-    return _identity[1]
-
-
-def new_owner() -> str:
-    """An owner token for one operation: this process plus a random part."""
-    return f"{process_identity()}/{secrets.token_hex(4)}"
-
-
-def owner_alive(owner: str) -> bool:
-    """Whether the process in ``owner`` still runs (so its operation may still finish)."""
-    process = owner.split("/", 1)[0]
-    pid_text, _, start = process.partition(":")
-    try:
-        pid = int(pid_text)
-        os.kill(pid, 0)
-    except (ValueError, ProcessLookupError):
-        return False
-    except PermissionError:
-        pass  # the pid belongs to someone else's process: the start time decides
-    current = _process_start(pid)
-    if current is None:
-        return False
-    return start == "?" or current == "?" or current == start
 
 
 def _refused(action: str, exc: Exception, consequence: str) -> ValidationFailed:

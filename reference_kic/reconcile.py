@@ -23,7 +23,8 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from .drc_sync import MIRROR, TABLE, UNMIRROR, DrcSync, MirrorFailed, new_owner, owner_alive
+from .drc_sync import MIRROR, TABLE, UNMIRROR, DrcSync, MirrorFailed
+from .ownership import new_owner, owner_alive
 
 log = logging.getLogger(__name__)
 

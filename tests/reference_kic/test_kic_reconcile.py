@@ -17,9 +17,10 @@ import pytest
 from kic_testkit import DRC_CLIENT_ID, DRC_SECRET, DrcDouble, Fault, ServedKic, verzoek_body
 from polling import wait_for
 
-from reference_kic import drc_sync
+from reference_kic import ownership
 from reference_kic.config import DrcCredential, KicConfig
-from reference_kic.drc_sync import DrcSync, new_owner, owner_alive, process_identity
+from reference_kic.drc_sync import DrcSync
+from reference_kic.ownership import new_owner, owner_alive, process_identity
 from reference_kic.reconcile import Reconciler, Round
 from reference_kic.remote import RemoteApis
 from reference_kic.storage import Store
@@ -225,7 +226,7 @@ def test_work_of_a_dead_process_is_taken_over_and_a_live_ones_is_not(served, drc
 
 def test_without_procfs_a_live_owner_is_still_alive(monkeypatch, tmp_path):
     owner = new_owner()
-    monkeypatch.setattr(drc_sync, "PROCFS", str(tmp_path / "no-procfs"))
+    monkeypatch.setattr(ownership, "PROCFS", str(tmp_path / "no-procfs"))
     assert owner_alive(owner)
     assert not owner_alive("999999999:?/deadbeef")
 
