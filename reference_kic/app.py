@@ -22,9 +22,10 @@ from .handlers import (
     UpdatableItemResource,
     validation_422,
 )
-from .kinds import KINDS, make_renderer
+from .kinds import KINDS
 from .reconcile import Reconciler, start_in_background
 from .remote import RemoteApis
+from .rendering import make_renderer
 from .service import KicService
 from .storage import Store
 from .urls import API_PREFIX
@@ -50,7 +51,7 @@ def create_app(config: KicConfig) -> falcon.App:
     # Keep ``?verzoek=`` so an empty filter value is refused rather than silently dropped.
     app.req_options.keep_blank_qs_values = True
     errors.install(app, API_VERSION, exempt_prefixes=(f"{API_PREFIX}/schema/",))
-    if "validation-422" in config.defects:
+    if config.defects.validation_422:
         app.add_error_handler(errors.ValidationFailed, validation_422)
 
     for kind in KINDS.values():

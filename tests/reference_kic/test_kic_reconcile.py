@@ -19,6 +19,7 @@ from polling import wait_for
 
 from reference_kic import ownership
 from reference_kic.config import DrcCredential, KicConfig
+from reference_kic.defects import Defects
 from reference_kic.drc_sync import DrcSync
 from reference_kic.ownership import new_owner, owner_alive, process_identity
 from reference_kic.reconcile import Reconciler, Round
@@ -45,7 +46,7 @@ def reconciler_for(kic: ServedKic, drc: DrcDouble, **config: Any) -> Reconciler:
     sync = DrcSync(
         Store(kic_config.db_path),
         RemoteApis(kic_config),
-        frozenset(),
+        Defects(),
         kic_config.public_base_url,
     )
     return Reconciler(sync, settle=TIMEOUT + 1.0, stale=120.0)
