@@ -6,6 +6,7 @@ second :class:`DrcSync` on the same database file, as another gunicorn worker wo
 
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
 import time
@@ -14,10 +15,19 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from kic_testkit import DRC_CLIENT_ID, DRC_SECRET, DrcDouble, Fault, ServedKic, verzoek_body
+from kic_testkit import (
+    DRC_CLIENT_ID,
+    DRC_SECRET,
+    DrcDouble,
+    Fault,
+    ServedKic,
+    make_config,
+    verzoek_body,
+)
 from polling import wait_for
 
 from reference_kic import ownership
+from reference_kic.app import create_app
 from reference_kic.config import DrcCredential, KicConfig
 from reference_kic.defects import Defects
 from reference_kic.drc_sync import DrcSync
@@ -272,6 +282,27 @@ def test_a_failing_drc_leaves_the_row_for_a_later_round(served, drc):
     assert reconciler.run_once().waiting == 1  # released just now: it waits a settle period
     drc.faults.clear()
     assert later_round(reconciler).mirrored == [row_uuid]
+
+
+# -- the reconciler's lifetime -------------------------------------------------------------------
+def test_the_app_owns_a_running_reconciler_until_stopped(tmp_path):
+    app = create_app(make_config(tmp_path, reconcile_interval=0.05))
+    runtime = app.runtime
+    assert runtime.reconciler is not None and runtime.running
+    runtime.stop()
+    assert not runtime.running
+    off = create_app(make_config(tmp_path, reconcile_interval=0)).runtime
+    assert off.reconciler is None and not off.running
+
+
+def test_the_reconciler_thread_ends_with_its_app(tmp_path):
+    app = create_app(make_config(tmp_path, reconcile_interval=0.05))
+    thread = app.runtime._thread
+    assert thread is not None and thread.is_alive()
+    del app
+    gc.collect()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
 
 
 # -- the database file of an older version -------------------------------------------------------
