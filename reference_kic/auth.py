@@ -24,8 +24,8 @@ class Authorizer:
 
     def __init__(self, config: KicConfig) -> None:
         self.clients: dict[str, Client] = dict(config.clients)
-        self.check_tokens = "auth-not-checked" not in config.defects
-        self.check_scopes = "scope-not-enforced" not in config.defects
+        self.check_tokens = not config.defects.auth_not_checked
+        self.check_scopes = not config.defects.scope_not_enforced
 
     def require(self, req: falcon.Request, scope: str) -> None:
         """Raise a 403 ApiError unless the request's client holds ``scope``."""

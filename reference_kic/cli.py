@@ -14,7 +14,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from .config import DEFECTS, ConfigError, KicConfig
+from .config import ConfigError, KicConfig
+from .defects import DEFECTS
 from .storage import StorageError
 
 
@@ -71,7 +72,7 @@ def load_config(args: argparse.Namespace) -> KicConfig:
         config = KicConfig.from_mapping({}, source="command line", **overrides)
     if args.defect:
         # replace() re-runs the dataclass checks, so unknown names are refused here too.
-        config = dataclasses.replace(config, defects=config.defects | frozenset(args.defect))
+        config = dataclasses.replace(config, defects=config.defects | set(args.defect))
     return config
 
 

@@ -18,31 +18,12 @@ import yaml
 
 from zgw.jwt import Client
 
+from .defects import DEFECTS as DEFECTS  # re-exported: the CLIs list them from here
+from .defects import Defects, UnknownDefect
+
 ALL_SCOPES = frozenset(
     {"klanten.lezen", "klanten.aanmaken", "klanten.bijwerken", "klanten.verwijderen"}
 )
-
-#: Every deliberate defect the reference KIC can be switched into, with what it breaks.
-DEFECTS: dict[str, str] = {
-    "mirror-skipped": "never POST the DRC mirror of a verzoekinformatieobject",
-    "mirror-wrong-objecttype": "POST the DRC mirror with objectType 'zaak'",
-    "mirror-before-commit": "POST the DRC mirror before the relation is committed",
-    "delete-mirror-skipped": "never delete the DRC mirror",
-    "delete-wrong-mirror": "list DRC mirrors by object only and delete the first one",
-    "delete-mirror-while-visible": "keep the relation visible while deleting the mirror",
-    "field-dropped": "verzoek responses lack 'tekst'",
-    "wrong-type": "contactmoment responses carry onderwerpLinks as one comma-joined string",
-    "create-status-200": "every create answers 200 instead of 201",
-    "filter-ignored": "relation list filters are ignored",
-    "uniqueness-not-enforced": "no verzoek identificatie / VIO / VCM uniqueness checks",
-    "etag-missing": "no ETag header, If-None-Match ignored",
-    "auth-not-checked": "no token needed",
-    "scope-not-enforced": "any authenticated client may do anything",
-    "location-missing": "no Location header on 201",
-    "500-on-bad-input": "POST /klanten without subjectType and malformed JSON answer 500",
-    "validation-422": "validation errors answer 422 instead of 400",
-    "parse-error-fout": "malformed JSON answers a Fout without invalidParams (as VNG's does)",
-}
 
 
 class ConfigError(ValueError):
@@ -67,7 +48,8 @@ class KicConfig:
     clients: dict[str, Client] = field(default_factory=dict)
     drc_credentials: list[DrcCredential] = field(default_factory=list)
     http_timeout: float = 10.0
-    defects: frozenset[str] = frozenset()
+    #: Any collection of defect names; checked and made a :class:`Defects` on creation.
+    defects: Defects = field(default_factory=Defects)
     #: Seconds between reconciler rounds (see reconcile.py); 0 switches the reconciler off.
     reconcile_interval: float = 2.0
 
@@ -171,19 +153,18 @@ def parse_interval(value: Any, where: str) -> float:
     return float(value)
 
 
-def parse_defects(value: Any, where: str) -> frozenset[str]:
-    """Normalise a defect list, refusing unknown names with the list of valid ones."""
+def parse_defects(value: Any, where: str) -> Defects:
+    """Defects from a list of names (or one name), refusing unknown names with the valid ones."""
+    if isinstance(value, Defects):
+        return value
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, (list, tuple, set, frozenset)):
         raise ConfigError(f"{where}: expected a list of defect names")
-    names = frozenset(str(v).strip() for v in value)
-    unknown = sorted(names - DEFECTS.keys())
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown defect(s) {', '.join(unknown)}; valid: {', '.join(sorted(DEFECTS))}"
-        )
-    return names
+    try:
+        return Defects(str(v) for v in value)
+    except UnknownDefect as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def parse_clients(value: Any, where: str) -> dict[str, Client]:

@@ -5,9 +5,9 @@ A verzoekinformatieobject (VIO) exists twice: as a row here and as an objectinfo
 written to: on create it lists the KIC's VIOs and wants to see the relation, on delete it
 wants NOT to see it any more. Hence the order of every step below:
 
-create: commit the row -> POST the mirror -> (DRC failed) hide the row, ask the DRC whether
-        the mirror exists after all: yes -> show the row again, answer 201; no -> delete the
-        row, answer 400.
+create: GET the document -> commit the row -> POST the mirror -> (DRC failed) hide the row,
+        ask the DRC whether the mirror exists after all: yes -> show the row again, answer
+        201; no -> delete the row, answer 400.
 delete: hide the rows (committed: every worker stops listing them) -> delete the mirrors ->
         delete the rows (plus the cascading parent) in one transaction -> (DRC failed) show
         the rows again, put back mirrors that are gone, answer 400.
@@ -26,8 +26,6 @@ remove VIO rows (the table's foreign key refuses a cascade that would bypass the
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 import sqlite3
 import time
 import uuid as uuid_module
@@ -36,16 +34,20 @@ from typing import Any
 
 from zgw.errors import ApiError, InvalidParam, ValidationFailed
 
-from .remote import RemoteApis, RemoteUnavailable, api_root_before
+from .defects import Defects
+from .kinds import MIRRORED
+from .ownership import new_owner
+from .remote import RemoteApis, RemoteUnavailable, api_root_before, list_items
 from .rules import NON_FIELD
 from .storage import Store
+from .urls import resource_url
 
 log = logging.getLogger(__name__)
 
-TABLE = "verzoekinformatieobjecten"
+TABLE = MIRRORED.collection  # verzoekinformatieobjecten
 DOCUMENT_RESOURCE = "enkelvoudiginformatieobjecten"
-#: Where the kernel describes processes (Linux); elsewhere owners are told apart by pid only.
-PROCFS = "/proc"
+#: What the GET of a document must show for the document to count as one.
+DOCUMENT_KEYS = ("url", "titel")
 #: ``sync`` values: the mirror is to be made or checked / the (hidden) row is to be removed.
 MIRROR, UNMIRROR = "mirror", "unmirror"
 
@@ -67,58 +69,6 @@ def _excerpt(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def _process_start(pid: int) -> str | None:
-    """The kernel's start time of ``pid`` (tells a reused pid apart); None: no such process.
-
-    "?" where /proc is not available: then the pid alone identifies the process.
-    """
-    if not os.path.exists(f"{PROCFS}/self/stat"):
-        return "?"  # no procfs (macOS, ...): os.kill alone tells whether the pid is in use
-    try:
-        with open(f"{PROCFS}/{pid}/stat", encoding="ascii") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return None
-    except OSError:
-        return "?"
-    # fields[0] is the state: a zombie is dead for our purpose; fields[19] is field 22, starttime.
-    return None if fields[0] == "Z" else fields[19]
-
-
-_identity: tuple[int, str] | None = None
-
-
-def process_identity() -> str:
-    """``pid:starttime`` of this process (computed again after a fork)."""
-    global _identity
-    pid = os.getpid()
-    if _identity is None or _identity[0] != pid:
-        _identity = (pid, f"{pid}:{_process_start(pid) or '?'}")
-    return _identity[1]
-
-
-def new_owner() -> str:
-    """An owner token for one operation: this process plus a random part."""
-    return f"{process_identity()}/{secrets.token_hex(4)}"
-
-
-def owner_alive(owner: str) -> bool:
-    """Whether the process in ``owner`` still runs (so its operation may still finish)."""
-    process = owner.split("/", 1)[0]
-    pid_text, _, start = process.partition(":")
-    try:
-        pid = int(pid_text)
-        os.kill(pid, 0)
-    except (ValueError, ProcessLookupError):
-        return False
-    except PermissionError:
-        pass  # the pid belongs to someone else's process: the start time decides
-    current = _process_start(pid)
-    if current is None:
-        return False
-    return start == "?" or current == "?" or current == start
-
-
 def _refused(action: str, exc: Exception, consequence: str) -> ValidationFailed:
     return ValidationFailed(
         [
@@ -136,7 +86,7 @@ class DrcSync:
         self,
         store: Store,
         remote: RemoteApis,
-        defects: frozenset[str],
+        defects: Defects,
         public_base_url: str | None = None,
     ) -> None:
         self.store = store
@@ -145,15 +95,20 @@ class DrcSync:
         self.public_base_url = public_base_url
 
     # -- create -----------------------------------------------------------------------------
-    def create(self, data: dict[str, Any], verzoek_url: str) -> dict[str, Any]:
-        """Store the VIO, mirror it in the DRC, and return the stored row."""
+    def create(self, data: dict[str, Any], base: str) -> dict[str, Any]:
+        """Check the document, store the VIO, mirror it in the DRC; return the stored row.
+
+        ``base``: the API root of the request (the mirror's ``object`` is the verzoek's URL).
+        """
+        self.remote.fetch_resource(data["informatieobject"], "informatieobject", DOCUMENT_KEYS)
+        verzoek_url = self._verzoek_url(base, data["verzoek"])
         row = {**data, "mirrorObject": verzoek_url, "uuid": str(uuid_module.uuid4())}
         stored = {k: v for k, v in row.items() if k != "uuid"}
-        if "mirror-before-commit" in self.defects:
+        if self.defects.mirror_before_commit:
             self._mirror_or_refuse(row)
             self._insert(row["uuid"], stored, owner=None)
             return row
-        if "mirror-skipped" in self.defects:
+        if self.defects.mirror_skipped:
             self._insert(row["uuid"], stored, owner=None)
             return row
         owner = new_owner()
@@ -168,17 +123,14 @@ class DrcSync:
         return row
 
     def _insert(self, uuid: str, stored: dict[str, Any], owner: str | None) -> None:
+        unique = MIRRORED.unique
         with self.store.write() as conn:
-            if "uniqueness-not-enforced" not in self.defects:
-                duplicate = conn.execute(
-                    f"SELECT hidden FROM {TABLE} WHERE verzoek = ? AND informatieobject = ?",
-                    (stored["verzoek"], stored["informatieobject"]),
-                ).fetchone()
-                if duplicate:
-                    text = "De velden verzoek, informatieobject moeten een unieke set zijn."
-                    if duplicate[0]:
-                        text += " (The existing relation is being deleted; retry shortly.)"
-                    raise ValidationFailed([InvalidParam(NON_FIELD, "unique", text)])
+            if unique is not None and unique.enforced(self.defects):
+                values = {column: stored[column] for column in unique.columns}
+                duplicate = Store.duplicate(conn, TABLE, values)
+                if duplicate is not None:
+                    note = "(The existing relation is being deleted; retry shortly.)"
+                    raise ValidationFailed([unique.problem(note if duplicate.hidden else "")])
             Store.insert(conn, TABLE, uuid, stored)
             conn.execute(
                 f"UPDATE {TABLE} SET sync = ?, sync_owner = ?, sync_since = ? WHERE uuid = ?",
@@ -220,7 +172,7 @@ class DrcSync:
 
     def _post_mirror(self, row: dict[str, Any]) -> None:
         root = self._drc_root(row["informatieobject"])
-        object_type = "zaak" if "mirror-wrong-objecttype" in self.defects else "verzoek"
+        object_type = "zaak" if self.defects.mirror_wrong_objecttype else "verzoek"
         body = {
             "informatieobject": row["informatieobject"],
             "object": row["mirrorObject"],
@@ -247,13 +199,13 @@ class DrcSync:
         """
         uuids = [row["uuid"] for row in rows]
         owner = new_owner()
-        hide = bool(uuids) and "delete-mirror-while-visible" not in self.defects
+        hide = bool(uuids) and not self.defects.delete_mirror_while_visible
         leaving = self._hidden(uuids)
         if hide:
             self._mark(uuids, sync=UNMIRROR, hidden=True, owner=owner)
         removed: list[dict[str, Any]] = []
         try:
-            if "delete-mirror-skipped" not in self.defects:
+            if not self.defects.delete_mirror_skipped:
                 for row in rows:
                     self._delete_mirror(row)
                     removed.append(row)
@@ -290,7 +242,7 @@ class DrcSync:
 
     def _delete_listed_mirrors(self, row: dict[str, Any]) -> None:
         mirrors = self._list_mirrors(row)
-        if "delete-wrong-mirror" in self.defects:
+        if self.defects.delete_wrong_mirror:
             mirrors = mirrors[:1]
         # An empty list means the mirror is already gone (deleted earlier, or a previous
         # attempt got that far): the goal "no mirror left" holds, so deleting the row is safe.
@@ -366,8 +318,12 @@ class DrcSync:
         if isinstance(row.get("mirrorObject"), str):
             return row["mirrorObject"]
         if self.public_base_url and isinstance(row.get("verzoek"), str):
-            return f"{self.public_base_url}/verzoeken/{row['verzoek']}"
+            return self._verzoek_url(self.public_base_url, row["verzoek"])
         return None
+
+    @staticmethod
+    def _verzoek_url(base: str, verzoek: str) -> str:
+        return resource_url(base, MIRRORED.links["verzoek"], verzoek)
 
     # -- bookkeeping --------------------------------------------------------------------------
     def _mark(
@@ -411,7 +367,7 @@ class DrcSync:
     def _list_mirrors(self, row: dict[str, Any]) -> list[Any]:
         """The DRC's mirrors of ``row``: filtered on both object and informatieobject."""
         root = self._drc_root(row["informatieobject"])
-        if "delete-wrong-mirror" in self.defects:
+        if self.defects.delete_wrong_mirror:
             params = {"object": row["mirrorObject"]}
         else:
             params = {"object": row["mirrorObject"], "informatieobject": row["informatieobject"]}
@@ -425,11 +381,10 @@ class DrcSync:
             mirrors = response.json()
         except ValueError:
             raise MirrorFailed("the DRC listed mirrors in something that is not JSON") from None
-        if isinstance(mirrors, dict) and isinstance(mirrors.get("results"), list):
-            mirrors = mirrors["results"]
-        if not isinstance(mirrors, list):
+        items = list_items(mirrors)
+        if items is None:
             raise MirrorFailed("the DRC's mirror list is not a JSON array")
-        return mirrors
+        return items
 
     def _drc_root(self, document_url: str) -> str:
         root = api_root_before(document_url, DOCUMENT_RESOURCE)

@@ -18,12 +18,13 @@ from zgw.errors import ApiError, InvalidParam, ValidationFailed, fout_body, inva
 
 from . import auth
 from .config import KicConfig
-from .kinds import Kind, Renderer
+from .kinds import COLLECTIONS, Kind
+from .rendering import Renderer
 from .rules import NON_FIELD
 from .service import KicService, not_found
 from .spec import load_spec
 from .storage import Store
-from .urls import COLLECTIONS, UUID_RE, base_url, netloc, parse_local
+from .urls import UUID_RE, base_url, netloc, parse_local
 from .validation import is_url
 
 JSON = "application/json"
@@ -48,9 +49,9 @@ class Context:
         except ApiError as exc:
             if exc.code != "parse_error":
                 raise
-            if "500-on-bad-input" in self.defects:
+            if self.defects.error_500_on_bad_input:
                 raise RuntimeError("defect 500-on-bad-input: unparsed body") from None
-            if "parse-error-fout" in self.defects:
+            if self.defects.parse_error_fout:
                 raise
             # The reference's code, in the ValidatieFout the spec documents for a 400 (the
             # reference itself leaves invalidParams out).
@@ -72,13 +73,17 @@ def _last(value: Any) -> str:
     return value[-1] if isinstance(value, list) else value
 
 
-class CollectionResource:
-    """``/api/v1/<collection>``: list (with filters) and create."""
+class _KindResource:
+    """A resource serving one kind, rendering its rows with ``render``."""
 
     def __init__(self, kind: Kind, ctx: Context, render: Renderer) -> None:
         self.kind = kind
         self.ctx = ctx
         self.render = render
+
+
+class CollectionResource(_KindResource):
+    """``/api/v1/<collection>``: list (with filters) and create."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         self.ctx.auth.require(req, auth.READ)
@@ -116,7 +121,7 @@ class CollectionResource:
                 matches_nothing = True
                 continue
             where[spec.column] = parsed[1]
-        if "filter-ignored" in self.ctx.defects:
+        if self.ctx.defects.filter_ignored:
             return {}
         return None if matches_nothing else where
 
@@ -124,8 +129,8 @@ class CollectionResource:
         self.ctx.auth.require(req, auth.CREATE)
         body = self.ctx.read_body(req)
         if (
-            self.kind.collection == "klanten"
-            and "500-on-bad-input" in self.ctx.defects
+            self.ctx.defects.error_500_on_bad_input
+            and self.kind.collection == "klanten"
             and isinstance(body, dict)
             and "subjectType" not in body
         ):
@@ -133,9 +138,9 @@ class CollectionResource:
         base = self.ctx.base(req)
         row = self.ctx.service.create(self.kind, body, base)
         created = self.render(row, base)
-        status = 200 if "create-status-200" in self.ctx.defects else 201
+        status = 200 if self.ctx.defects.create_status_200 else 201
         _json(resp, created, status)
-        if "location-missing" not in self.ctx.defects:
+        if not self.ctx.defects.location_missing:
             resp.set_header("Location", created["url"])
 
 
@@ -152,13 +157,8 @@ def _if_none_match(header: str | None, etag: str) -> bool:
     return etag in tags
 
 
-class ItemResource:
+class ItemResource(_KindResource):
     """``/api/v1/<collection>/{uuid}``: read (ETag/304) and delete."""
-
-    def __init__(self, kind: Kind, ctx: Context, render: Renderer) -> None:
-        self.kind = kind
-        self.ctx = ctx
-        self.render = render
 
     def _uuid(self, uuid: str) -> str:
         # Malformed uuids are simply unknown resources (404), as in the reference.
@@ -172,7 +172,7 @@ class ItemResource:
         if row is None:
             raise not_found()
         text = _json(resp, self.render(row, self.ctx.base(req)))
-        if "etag-missing" in self.ctx.defects:
+        if self.ctx.defects.etag_missing:
             return
         etag = _etag(text)
         resp.set_header("ETag", etag)

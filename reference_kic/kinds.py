@@ -1,20 +1,44 @@
-"""The eight KIC resources as data: their schema, local links, filters and how they render.
+"""The eight KIC resources as data: everything that differs between them, in one table.
 
-One :class:`Kind` per collection drives the generic Falcon resources; what differs between
-resources beyond this table (rules, remote checks) lives in ``preparation`` and ``service``.
+One :class:`Kind` per collection drives the generic code: routes, list filters and rendering
+(handlers, rendering), request preparation (preparation), uniqueness, remote checks and
+kic-001 (service) and the database tables (storage). What openapi.yaml says is read from it:
+the schema, the response fields and their order, the list filters, which fields are nullable
+and whether the resource takes PUT/PATCH. :data:`KINDS` adds what the spec does not say:
+local links, stored columns and indexes, uniqueness, the hooks of resource_hooks.py, and the
+remote APIs a resource depends on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .spec import component_schema, resolve
-from .validation import ObjectChecker
+from zgw.errors import InvalidParam
 
-#: The reference names an A-nummer pattern failure with its own code.
-PATTERN_CODES = {"inpANummer": "a-nummer-incorrect-format"}
+from .defects import Defects
+from .resource_hooks import (
+    PRODUCT_CODE,
+    AssignHook,
+    FieldRenderer,
+    PrepareHook,
+    RulesHook,
+    assign_identificatie,
+    contactmoment_rules,
+    klant_rules,
+    prepare_contactmoment,
+    prepare_klant,
+    prepare_verzoek,
+    prepare_verzoekproduct,
+    render_product_identificatie,
+    render_subject_identificatie,
+    verzoekproduct_rules,
+)
+from .rules import PATTERN_CODES, unique_problem
+from .shapes import variant_properties
+from .spec import component_schema, load_spec, resolve
+from .validation import ObjectChecker
+from .zaak_relations import ZaakRelation
 
 
 @dataclass(frozen=True)
@@ -27,41 +51,102 @@ class Filter:
     validate_url: bool = True
 
 
-@dataclass
+@dataclass(frozen=True)
+class Unique:
+    """No two rows may share their values in ``columns``.
+
+    ``refusal`` is the problem a duplicate gets (default: ``unique`` on nonFieldErrors naming
+    the columns); ``relaxable``: the ``uniqueness-not-enforced`` defect drops this check.
+    """
+
+    columns: tuple[str, ...]
+    refusal: InvalidParam | None = None
+    relaxable: bool = False
+
+    def problem(self, note: str = "") -> InvalidParam:
+        """What a duplicate gets; ``note`` is added to the default reason."""
+        return self.refusal or unique_problem(self.columns, note)
+
+    def enforced(self, defects: Defects) -> bool:
+        """Whether this KIC checks it (a deliberate defect may drop it)."""
+        return not (self.relaxable and defects.uniqueness_not_enforced)
+
+
+@dataclass(eq=False)
 class Kind:
-    """Everything generic about one collection."""
+    """Everything about one collection; the fields after ``drc_mirrored`` come from the spec."""
 
     collection: str
     schema_name: str
-    fields: tuple[str, ...]  # response keys after ``url``, in the reference's order
     links: dict[str, str] = field(default_factory=dict)  # field -> target collection
-    filters: dict[str, Filter] | None = None  # None: no filters and unknown params ignored
-    updatable: bool = False
+    #: Data keys stored in columns of their own too (to filter, join or check uniqueness on).
+    columns: tuple[str, ...] = ()
+    indexes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # name -> columns
+    unique: Unique | None = None
+    prepare: PrepareHook | None = None
+    rules: RulesHook | None = None
+    assign: AssignHook | None = None
+    renderers: dict[str, FieldRenderer] = field(default_factory=dict)  # field -> renderer
+    filter_columns: dict[str, str] = field(default_factory=dict)  # query parameter -> column
+    #: The Zaken API holds the canonical relation; this KIC records its half (passive side).
+    zaak_relation: ZaakRelation | None = None
+    #: kic-001: every row is mirrored in the DRC; only drc_sync creates and deletes them.
+    drc_mirrored: bool = False
+
+    schema: dict[str, Any] = field(init=False)
+    fields: tuple[str, ...] = field(init=False)  # response keys after ``url``, in spec order
+    nullable: frozenset[str] = field(init=False)
+    #: None: the list takes no filters and ignores unknown query parameters.
+    filters: dict[str, Filter] | None = field(init=False)
+    updatable: bool = field(init=False)  # takes PUT and PATCH
     checker: ObjectChecker = field(init=False)
+    #: discriminator value -> the properties its variant adds (a klant's subjectIdentificatie).
+    variants: dict[str, dict[str, Any]] = field(init=False)
+    variant_checkers: dict[tuple[str, str], ObjectChecker] = field(init=False)
 
     def __post_init__(self) -> None:
-        schema = component_schema(self.schema_name)
-        self.checker = ObjectChecker(schema, PATTERN_CODES, links=frozenset(self.links))
-        self.schema = schema
+        self.schema = component_schema(self.schema_name)
+        self.checker = ObjectChecker(self.schema, PATTERN_CODES, links=frozenset(self.links))
+        properties = {name: resolve(prop) for name, prop in self.schema["properties"].items()}
+        self.variants = variant_properties(self.schema)
+        added = {name: prop for variant in self.variants.values() for name, prop in variant.items()}
+        self.fields = tuple(
+            name for name, prop in {**properties, **added}.items() if not prop.get("readOnly")
+        )
+        self.nullable = frozenset(name for name, prop in properties.items() if prop.get("nullable"))
+        self.variant_checkers = {
+            (value, name): ObjectChecker(prop, PATTERN_CODES)
+            for value, variant in self.variants.items()
+            for name, prop in variant.items()
+        }
+        paths = load_spec()["paths"]
+        self.filters = self._filters(paths[f"/{self.collection}"]["get"])
+        self.updatable = "put" in paths[f"/{self.collection}/{{uuid}}"]
+        self._check_columns()
 
+    def _filters(self, list_operation: dict[str, Any]) -> dict[str, Filter] | None:
+        parameters = [resolve(p) for p in list_operation.get("parameters", [])]
+        filters: dict[str, Filter] = {}
+        for parameter in parameters:
+            if parameter.get("in") != "query":
+                continue
+            name = parameter["name"]
+            validate_url = resolve(parameter.get("schema", {})).get("format") == "uri"
+            if name in self.links:
+                filters[name] = Filter(name, "link", self.links[name], validate_url)
+            else:
+                column = self.filter_columns.get(name, name)
+                filters[name] = Filter(column, "exact", validate_url=validate_url)
+        return filters or None
 
-def defaults_for(schema: dict[str, Any]) -> dict[str, Any]:
-    """The rendered shape of an object with nothing stored: '' strings, [] lists, null objects."""
-    result: dict[str, Any] = {}
-    for name, prop in resolve(schema).get("properties", {}).items():
-        prop = resolve(prop)
-        if prop.get("readOnly"):
-            continue
-        kind = prop.get("type", "object" if "properties" in prop else None)
-        if prop.get("nullable") or kind not in ("string", "array"):
-            result[name] = None
-        else:
-            result[name] = "" if kind == "string" else []
-    return result
-
-
-def _link_filter(column: str, target: str) -> Filter:
-    return Filter(column, "link", target)
+    def _check_columns(self) -> None:
+        """Every column the table needs is declared (links, filters, unique, indexes)."""
+        needed = {*self.links, *(self.unique.columns if self.unique else ())}
+        needed |= {f.column for f in (self.filters or {}).values()}
+        needed |= {column for columns in self.indexes.values() for column in columns}
+        missing = needed - set(self.columns)
+        if missing:
+            raise ValueError(f"{self.collection}: columns {sorted(missing)} are not declared")
 
 
 KINDS: dict[str, Kind] = {
@@ -70,140 +155,107 @@ KINDS: dict[str, Kind] = {
         Kind(
             "klanten",
             "Klant",
-            (
-                "voornaam",
-                "achternaam",
-                "adres",
-                "telefoonnummer",
-                "emailadres",
-                "functie",
-                "subject",
-                "subjectType",
-                "subjectIdentificatie",
-            ),
-            updatable=True,
+            prepare=prepare_klant,
+            rules=klant_rules,
+            renderers={"subjectIdentificatie": render_subject_identificatie},
         ),
         Kind(
             "contactmomenten",
             "ContactMoment",
-            (
-                "bronorganisatie",
-                "klant",
-                "interactiedatum",
-                "kanaal",
-                "voorkeurskanaal",
-                "tekst",
-                "onderwerpLinks",
-                "initiatiefnemer",
-                "medewerker",
-                "medewerkerIdentificatie",
-            ),
             links={"klant": "klanten"},
-            updatable=True,
+            columns=("klant",),
+            indexes={"contactmomenten_klant": ("klant",)},
+            prepare=prepare_contactmoment,
+            rules=contactmoment_rules,
         ),
         Kind(
             "verzoeken",
             "Verzoek",
-            (
-                "identificatie",
-                "bronorganisatie",
-                "externeIdentificatie",
-                "klant",
-                "interactiedatum",
-                "voorkeurskanaal",
-                "tekst",
-                "status",
-            ),
             links={"klant": "klanten"},
-            updatable=True,
+            columns=("klant", "bronorganisatie", "identificatie"),
+            indexes={
+                "verzoeken_klant": ("klant",),
+                "verzoeken_identificatie": ("identificatie", "bronorganisatie"),
+            },
+            unique=Unique(
+                ("identificatie", "bronorganisatie"),
+                InvalidParam(
+                    "identificatie",
+                    "identificatie-niet-uniek",
+                    "Deze identificatie bestaat al voor deze bronorganisatie.",
+                ),
+                relaxable=True,
+            ),
+            prepare=prepare_verzoek,
+            assign=assign_identificatie,
         ),
         Kind(
             "objectcontactmomenten",
             "ObjectContactMoment",
-            ("contactmoment", "object", "objectType"),
             links={"contactmoment": "contactmomenten"},
-            filters={
-                "object": Filter("object", "exact"),
-                "contactmoment": _link_filter("contactmoment", "contactmomenten"),
-            },
+            columns=("contactmoment", "object"),
+            indexes={"oco_pair": ("contactmoment", "object")},
+            unique=Unique(("contactmoment", "object")),
+            zaak_relation=ZaakRelation("zaakcontactmomenten", "contactmoment"),
         ),
         Kind(
             "objectverzoeken",
             "ObjectVerzoek",
-            ("verzoek", "object", "objectType"),
             links={"verzoek": "verzoeken"},
-            filters={
-                "object": Filter("object", "exact"),
-                "verzoek": _link_filter("verzoek", "verzoeken"),
-            },
+            columns=("verzoek", "object"),
+            indexes={"ov_pair": ("verzoek", "object")},
+            unique=Unique(("verzoek", "object")),
+            zaak_relation=ZaakRelation("zaakverzoeken", "verzoek"),
         ),
         Kind(
             "verzoekinformatieobjecten",
             "VerzoekInformatieObject",
-            ("informatieobject", "verzoek"),
             links={"verzoek": "verzoeken"},
-            filters={
-                "verzoek": _link_filter("verzoek", "verzoeken"),
-                "informatieobject": Filter("informatieobject", "exact"),
-            },
+            columns=("verzoek", "informatieobject"),
+            indexes={"vio_pair": ("verzoek", "informatieobject")},
+            unique=Unique(("verzoek", "informatieobject"), relaxable=True),
+            drc_mirrored=True,
         ),
         Kind(
             "verzoekcontactmomenten",
             "VerzoekContactMoment",
-            ("contactmoment", "verzoek"),
             links={"verzoek": "verzoeken", "contactmoment": "contactmomenten"},
-            filters={
-                "verzoek": _link_filter("verzoek", "verzoeken"),
-                "contactmoment": _link_filter("contactmoment", "contactmomenten"),
+            columns=("verzoek", "contactmoment"),
+            indexes={
+                "vcm_pair": ("verzoek", "contactmoment"),
+                "vcm_contactmoment": ("contactmoment",),
             },
+            unique=Unique(("verzoek", "contactmoment"), relaxable=True),
         ),
         Kind(
             "verzoekproducten",
             "VerzoekProduct",
-            ("verzoek", "product", "productIdentificatie"),
             links={"verzoek": "verzoeken"},
-            filters={
-                "verzoek": _link_filter("verzoek", "verzoeken"),
-                "product": Filter("product", "exact"),
-                "productIdentificatie__code": Filter("productCode", "exact", validate_url=False),
-            },
+            columns=("verzoek", "product", PRODUCT_CODE),
+            indexes={"vp_verzoek": ("verzoek",)},
+            prepare=prepare_verzoekproduct,
+            rules=verzoekproduct_rules,
+            renderers={"productIdentificatie": render_product_identificatie},
+            filter_columns={"productIdentificatie__code": PRODUCT_CODE},
         ),
     )
 }
 
-Renderer = Callable[[dict[str, Any], str], dict[str, Any]]
+COLLECTIONS: tuple[str, ...] = tuple(KINDS)
+#: The kic-001 kind: verzoekinformatieobjecten.
+MIRRORED: Kind = next(kind for kind in KINDS.values() if kind.drc_mirrored)
 
 
-def make_renderer(kind: Kind, defects: frozenset[str]) -> Renderer:
-    """A function turning a stored row into its response body for a given API base URL."""
-    fields = kind.fields
-    links = kind.links
-    collection = kind.collection
-    drop_tekst = collection == "verzoeken" and "field-dropped" in defects
-    join_links = collection == "contactmomenten" and "wrong-type" in defects
-    is_klant = collection == "klanten"
-    is_product = collection == "verzoekproducten"
+def link_chain(start: str, ancestor: str) -> list[tuple[str, str]] | None:
+    """The links leading from rows of ``start`` up to one ``ancestor`` row, or None.
 
-    def render(row: dict[str, Any], base: str) -> dict[str, Any]:
-        body: dict[str, Any] = {"url": f"{base}/{collection}/{row['uuid']}"}
-        for name in fields:
-            if name in links:
-                target = row.get(name)
-                body[name] = f"{base}/{links[name]}/{target}" if target else None
-            elif is_product and name == "productIdentificatie":
-                # An empty code is not a valid Product (minLength 1): leave the key out.
-                if row.get("productCode"):
-                    body[name] = {"code": row["productCode"]}
-            elif is_klant and name == "subjectIdentificatie":
-                if row.get("subjectType") is not None and row.get(name) is not None:
-                    body[name] = row[name]
-            elif name in row:
-                # Absent keys are values the spec cannot represent (see preparation.spec_shaped).
-                body[name] = row[name]
-        if drop_tekst:
-            body.pop("tekst", None)
-        if join_links:
-            body["onderwerpLinks"] = ",".join(body.get("onderwerpLinks") or [])
-        return body
-
-    return render
+    As ``(field, target collection)`` pairs: verzoekinformatieobjecten -> klanten is
+    ``[("verzoek", "verzoeken"), ("klant", "klanten")]``.
+    """
+    if start == ancestor:
+        return []
+    for name, target in KINDS[start].links.items():
+        rest = link_chain(target, ancestor)
+        if rest is not None:
+            return [(name, target), *rest]
+    return None

@@ -6,7 +6,8 @@ row inserted into the database by other means than the API) or ``unmirror`` (a h
 delete its mirrors, then the row). A request leaves such a row behind when the DRC failed in
 a way that left its state unknown, or when the process died half-way (``kill -9``, a crash).
 
-Every worker runs :class:`Reconciler` in a daemon thread. It takes a row only when nobody
+Every worker runs :class:`Reconciler` in a daemon thread (:func:`run_in_background`, started
+and stopped by the app's runtime). It takes a row only when nobody
 is working on it any more (its owner's process is gone, or the owner released it) and the
 DRC had time to finish any request still in flight (``settle`` seconds, just over the KIC's
 DRC timeout); a claim in SQLite makes sure one worker handles a row at a time. A row whose
@@ -23,7 +24,8 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from .drc_sync import MIRROR, TABLE, UNMIRROR, DrcSync, MirrorFailed, new_owner, owner_alive
+from .drc_sync import MIRROR, TABLE, UNMIRROR, DrcSync, MirrorFailed
+from .ownership import new_owner, owner_alive
 
 log = logging.getLogger(__name__)
 
@@ -128,16 +130,19 @@ class Reconciler:
             self.sync.release(uuid, claim)
 
 
-def start_in_background(reconciler: Reconciler, interval: float) -> threading.Thread:
-    """Run ``reconciler`` every ``interval`` seconds in a daemon thread.
+def run_in_background(
+    reconciler: Reconciler, interval: float, stop: threading.Event
+) -> threading.Thread:
+    """Run ``reconciler`` every ``interval`` seconds in a daemon thread until ``stop`` is set.
 
-    The thread holds the reconciler weakly and ends once its app is gone, so test suites
-    that build many apps do not pile up threads.
+    The thread holds the reconciler weakly, so it also ends once the reconciler's owner (the
+    app's runtime, see app.py) is gone: test suites that build many apps and never stop them
+    do not pile up threads.
     """
     reference = weakref.ref(reconciler)
 
     def loop() -> None:
-        while True:
+        while not stop.is_set():
             current = reference()
             if current is None:
                 return
@@ -146,7 +151,7 @@ def start_in_background(reconciler: Reconciler, interval: float) -> threading.Th
             except Exception:  # a broken database file, a bug: log, keep the worker alive
                 log.exception("reconciliation round failed")
             del current
-            time.sleep(interval)
+            stop.wait(interval)
 
     thread = threading.Thread(target=loop, name="kic-001-reconciler", daemon=True)
     thread.start()

@@ -32,6 +32,13 @@ def api_root_before(url: str, resource: str) -> str | None:
     return url[: match.start()] if match else None
 
 
+def list_items(body: Any) -> list[Any] | None:
+    """The items of a parsed list answer: a JSON array, or the ``results`` of a paginated one."""
+    if isinstance(body, dict) and isinstance(body.get("results"), list):
+        return body["results"]
+    return body if isinstance(body, list) else None
+
+
 class RemoteApis:
     """A pooled HTTP client (one per process) that signs requests per configured API root."""
 

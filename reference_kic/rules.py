@@ -12,6 +12,8 @@ from typing import Any
 from zgw.errors import InvalidParam
 
 NON_FIELD = "nonFieldErrors"
+#: The reference names an A-nummer pattern failure with its own code.
+PATTERN_CODES = {"inpANummer": "a-nummer-incorrect-format"}
 _ASCII_WORD = re.compile(r"^[A-Za-z0-9_-]*\Z")
 
 
@@ -44,39 +46,28 @@ def externe_identificatie_problems(value: Any) -> list[InvalidParam]:
     return []
 
 
+def _one_of(first: Any, second: Any, code: str, names: str) -> list[InvalidParam]:
+    """An either/or rule: ``first`` or ``second`` must be given; ``names`` says which two."""
+    if first or second:
+        return []
+    return [InvalidParam(NON_FIELD, code, f"{names} moet gegeven zijn.")]
+
+
 def subject_problems(subject: Any, identificatie: Any) -> list[InvalidParam]:
     """A klant needs a ``subject`` URL or a non-empty ``subjectIdentificatie``."""
-    if subject or identificatie:
-        return []
-    return [
-        InvalidParam(
-            NON_FIELD, "invalid-subject", "subject of subjectIdentificatie moet gegeven zijn."
-        )
-    ]
+    return _one_of(subject, identificatie, "invalid-subject", "subject of subjectIdentificatie")
 
 
 def medewerker_problems(medewerker: Any, identificatie: Any) -> list[InvalidParam]:
     """A contactmoment needs a ``medewerker`` URL or a ``medewerkerIdentificatie``."""
-    if medewerker or identificatie:
-        return []
-    return [
-        InvalidParam(
-            NON_FIELD,
-            "invalid-medewerker",
-            "medewerker of medewerkerIdentificatie moet gegeven zijn.",
-        )
-    ]
+    return _one_of(
+        medewerker, identificatie, "invalid-medewerker", "medewerker of medewerkerIdentificatie"
+    )
 
 
 def product_problems(product: Any, code: Any) -> list[InvalidParam]:
     """A verzoekproduct needs a ``product`` URL or a ``productIdentificatie.code``."""
-    if product or code:
-        return []
-    return [
-        InvalidParam(
-            NON_FIELD, "invalid-product", "product of productIdentificatie moet gegeven zijn."
-        )
-    ]
+    return _one_of(product, code, "invalid-product", "product of productIdentificatie")
 
 
 def immutable_problems(name: str, stored: Any, new: Any) -> list[InvalidParam]:
@@ -86,3 +77,9 @@ def immutable_problems(name: str, stored: Any, new: Any) -> list[InvalidParam]:
             InvalidParam(name, "wijzigen-niet-toegelaten", f"{name} mag niet gewijzigd worden.")
         ]
     return []
+
+
+def unique_problem(columns: tuple[str, ...], note: str = "") -> InvalidParam:
+    """Another row already has these values in ``columns`` (``note`` is added to the reason)."""
+    reason = f"De velden {', '.join(columns)} moeten een unieke set zijn."
+    return InvalidParam(NON_FIELD, "unique", reason + (f" {note}" if note else ""))

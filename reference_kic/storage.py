@@ -2,9 +2,10 @@
 
 Every resource is a table with its ``uuid``, the stored representation as JSON (``data``,
 local relations held as uuids) and a few indexed columns the API filters, joins or checks
-uniqueness on. Foreign keys cascade like the reference's, except verzoekinformatieobjecten:
-their rows may only disappear through the kic-001 service, so deleting a verzoek that still
-has one fails loudly instead of silently skipping the DRC.
+uniqueness on; the kinds (kinds.py) declare them and their indexes. Foreign keys cascade like
+the reference's, except verzoekinformatieobjecten: their rows may only disappear through the
+kic-001 service, so deleting a verzoek that still has one fails loudly instead of silently
+skipping the DRC.
 
 Several gunicorn workers share the file; writes that check uniqueness run inside
 ``BEGIN IMMEDIATE`` so they are serialised across processes. Writers queue on a lock first
@@ -25,65 +26,21 @@ try:
 except ImportError:  # not POSIX: SQLite's busy handler alone serialises the processes
     fcntl = None  # type: ignore[assignment]
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
-#: table -> extra indexed columns (the data keys they mirror have the same name).
+from .kinds import KINDS, MIRRORED, Kind
+
+#: table -> its extra columns (the data keys they mirror have the same name).
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "klanten": (),
-    "contactmomenten": ("klant",),
-    "verzoeken": ("klant", "bronorganisatie", "identificatie"),
-    "objectcontactmomenten": ("contactmoment", "object"),
-    "objectverzoeken": ("verzoek", "object"),
-    "verzoekinformatieobjecten": ("verzoek", "informatieobject"),
-    "verzoekcontactmomenten": ("verzoek", "contactmoment"),
-    "verzoekproducten": ("verzoek", "product", "productCode"),
+    kind.collection: kind.columns for kind in KINDS.values()
 }
 
 _COMMON_COLUMNS = (
-    "seq INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL UNIQUE,\n"
-    "    hidden INTEGER NOT NULL DEFAULT 0, data TEXT NOT NULL"
+    "seq INTEGER PRIMARY KEY AUTOINCREMENT",
+    "uuid TEXT NOT NULL UNIQUE",
+    "hidden INTEGER NOT NULL DEFAULT 0",
+    "data TEXT NOT NULL",
 )
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS klanten (
-    {common});
-CREATE TABLE IF NOT EXISTS contactmomenten (
-    {common},
-    klant TEXT REFERENCES klanten(uuid) ON DELETE CASCADE);
-CREATE INDEX IF NOT EXISTS contactmomenten_klant ON contactmomenten(klant);
-CREATE TABLE IF NOT EXISTS verzoeken (
-    {common},
-    klant TEXT REFERENCES klanten(uuid) ON DELETE CASCADE,
-    bronorganisatie TEXT NOT NULL, identificatie TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS verzoeken_klant ON verzoeken(klant);
-CREATE INDEX IF NOT EXISTS verzoeken_identificatie ON verzoeken(identificatie, bronorganisatie);
-CREATE TABLE IF NOT EXISTS objectcontactmomenten (
-    {common},
-    contactmoment TEXT NOT NULL REFERENCES contactmomenten(uuid) ON DELETE CASCADE,
-    object TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS oco_pair ON objectcontactmomenten(contactmoment, object);
-CREATE TABLE IF NOT EXISTS objectverzoeken (
-    {common},
-    verzoek TEXT NOT NULL REFERENCES verzoeken(uuid) ON DELETE CASCADE,
-    object TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS ov_pair ON objectverzoeken(verzoek, object);
-CREATE TABLE IF NOT EXISTS verzoekinformatieobjecten (
-    {common},
-    verzoek TEXT NOT NULL REFERENCES verzoeken(uuid) ON DELETE RESTRICT,
-    informatieobject TEXT NOT NULL{sync});
-CREATE INDEX IF NOT EXISTS vio_pair ON verzoekinformatieobjecten(verzoek, informatieobject);
-CREATE TABLE IF NOT EXISTS verzoekcontactmomenten (
-    {common},
-    verzoek TEXT NOT NULL REFERENCES verzoeken(uuid) ON DELETE CASCADE,
-    contactmoment TEXT NOT NULL REFERENCES contactmomenten(uuid) ON DELETE CASCADE);
-CREATE INDEX IF NOT EXISTS vcm_pair ON verzoekcontactmomenten(verzoek, contactmoment);
-CREATE INDEX IF NOT EXISTS vcm_contactmoment ON verzoekcontactmomenten(contactmoment);
-CREATE TABLE IF NOT EXISTS verzoekproducten (
-    {common},
-    verzoek TEXT NOT NULL REFERENCES verzoeken(uuid) ON DELETE CASCADE,
-    product TEXT NOT NULL, productCode TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS vp_verzoek ON verzoekproducten(verzoek);
-""".replace("{common}", _COMMON_COLUMNS)
-
 #: The kic-001 bookkeeping of a verzoekinformatieobject (see drc_sync.py): ``sync`` is NULL
 #: once the DRC mirror is confirmed, 'mirror' while it must be made or checked, 'unmirror'
 #: while the row (hidden) waits for its mirror to go. A row inserted by any other means than
@@ -93,12 +50,41 @@ _SYNC_COLUMNS = {
     "sync_owner": "TEXT",
     "sync_since": "REAL",
 }
-_SCHEMA = _SCHEMA.replace(
-    "{sync}", "".join(f",\n    {name} {kind}" for name, kind in _SYNC_COLUMNS.items())
-)
 _SYNC_INDEX = (
-    "CREATE INDEX IF NOT EXISTS vio_sync ON verzoekinformatieobjecten(sync) WHERE sync IS NOT NULL"
+    f"CREATE INDEX IF NOT EXISTS vio_sync ON {MIRRORED.collection}(sync) WHERE sync IS NOT NULL"
 )
+
+
+def _column_sql(kind: Kind, name: str) -> str:
+    """A column of its own for a data key; a link references its target (ON DELETE: above)."""
+    sql = f"{name} TEXT" if name in kind.nullable else f"{name} TEXT NOT NULL"
+    if name in kind.links:
+        on_delete = "RESTRICT" if kind.drc_mirrored else "CASCADE"
+        sql += f" REFERENCES {kind.links[name]}(uuid) ON DELETE {on_delete}"
+    return sql
+
+
+def _table_sql(kind: Kind) -> str:
+    """CREATE TABLE and CREATE INDEX statements of one kind (for a new or older file)."""
+    columns = [*_COMMON_COLUMNS, *(_column_sql(kind, name) for name in kind.columns)]
+    if kind.drc_mirrored:
+        columns += [f"{name} {sql_type}" for name, sql_type in _SYNC_COLUMNS.items()]
+    statements = [f"CREATE TABLE IF NOT EXISTS {kind.collection} ({', '.join(columns)})"]
+    statements += [
+        f"CREATE INDEX IF NOT EXISTS {index} ON {kind.collection}({', '.join(indexed)})"
+        for index, indexed in kind.indexes.items()
+    ]
+    return ";\n".join(statements) + ";\n"
+
+
+_SCHEMA = "".join(_table_sql(kind) for kind in KINDS.values())
+
+
+class Duplicate(NamedTuple):
+    """A row that already holds the values a new or changed row wants for itself."""
+
+    uuid: str
+    hidden: bool
 
 
 class StorageError(Exception):
@@ -119,14 +105,14 @@ def _add_sync_columns(conn: sqlite3.Connection) -> None:
     """
     # Inside one write transaction: several gunicorn workers may open an old file at once.
     with _immediate(conn):
-        table = conn.execute("PRAGMA table_info(verzoekinformatieobjecten)")
-        present = {row[1] for row in table}
-        for name, kind in _SYNC_COLUMNS.items():
+        table = MIRRORED.collection
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        for name, sql_type in _SYNC_COLUMNS.items():
             if name not in present:
-                conn.execute(f"ALTER TABLE verzoekinformatieobjecten ADD COLUMN {name} {kind}")
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}")
         if "sync" not in present:
             # Hidden meant "being deleted" before: finish those deletes.
-            conn.execute("UPDATE verzoekinformatieobjecten SET sync = 'unmirror' WHERE hidden != 0")
+            conn.execute(f"UPDATE {table} SET sync = 'unmirror' WHERE hidden != 0")
         conn.execute(_SYNC_INDEX)
 
 
@@ -235,6 +221,35 @@ class Store:
             sql += " WHERE " + " AND ".join(clauses)
         sql += " ORDER BY seq"
         return [_row_to_dict(row) for row in self.conn.execute(sql, params)]
+
+    def list_linked(
+        self, table: str, chain: list[tuple[str, str]], uuid: str
+    ) -> list[dict[str, Any]]:
+        """Rows of ``table`` (hidden ones too) whose ``chain`` of links ends at row ``uuid``.
+
+        ``chain`` as :func:`~reference_kic.kinds.link_chain` gives it: (field, target) pairs.
+        """
+        sql = f"SELECT t0.uuid, t0.data FROM {table} t0"
+        for step, (name, target) in enumerate(chain[:-1]):
+            sql += f" JOIN {target} t{step + 1} ON t{step + 1}.uuid = t{step}.{name}"
+        last = len(chain) - 1
+        sql += f" WHERE t{last}.{chain[-1][0]} = ? ORDER BY t0.seq"
+        return [_row_to_dict(row) for row in self.conn.execute(sql, (uuid,))]
+
+    @staticmethod
+    def duplicate(
+        conn: sqlite3.Connection,
+        table: str,
+        values: Mapping[str, Any],
+        other_than: str | None = None,
+    ) -> Duplicate | None:
+        """A row (hidden ones too) other than ``other_than`` with these column ``values``."""
+        clauses = " AND ".join(f"{column} = ?" for column in values)
+        row = conn.execute(
+            f"SELECT uuid, hidden FROM {table} WHERE {clauses} AND uuid IS NOT ? LIMIT 1",
+            (*values.values(), other_than),
+        ).fetchone()
+        return Duplicate(row[0], bool(row[1])) if row else None
 
     # -- writes (inside ``write()``) -----------------------------------------------------------
     @staticmethod

@@ -13,17 +13,9 @@ from urllib.parse import urlsplit
 
 import falcon
 
+from .kinds import COLLECTIONS
+
 API_PREFIX = "/api/v1"
-COLLECTIONS = (
-    "klanten",
-    "contactmomenten",
-    "verzoeken",
-    "objectcontactmomenten",
-    "objectverzoeken",
-    "verzoekinformatieobjecten",
-    "verzoekcontactmomenten",
-    "verzoekproducten",
-)
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 _LOCAL_PATH_RE = re.compile(r"/(" + "|".join(COLLECTIONS) + r")/([0-9a-fA-F-]{36})/?\Z")
 
@@ -37,6 +29,7 @@ def base_url(req: falcon.Request, public_base_url: str | None) -> str:
 
 
 def resource_url(base: str, collection: str, uuid: str) -> str:
+    """The URL of one resource under the API root ``base``."""
     return f"{base}/{collection}/{uuid}"
 
 

@@ -7,19 +7,23 @@ when the ZRC no longer does. Every remote failure becomes a 400 with a clear cod
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from zgw.errors import InvalidParam, ValidationFailed, invalid
 
-from .remote import RemoteApis, RemoteUnavailable, api_root_before
+from .remote import RemoteApis, RemoteUnavailable, api_root_before, list_items
 from .rules import NON_FIELD
 
-#: KIC collection -> (ZRC list resource, its query parameter naming the KIC resource)
-REMOTE_LISTS = {
-    "objectcontactmomenten": ("zaakcontactmomenten", "contactmoment"),
-    "objectverzoeken": ("zaakverzoeken", "verzoek"),
-}
 ZAAK_KEYS = ("url",)
+
+
+@dataclass(frozen=True)
+class ZaakRelation:
+    """Where the ZRC lists the canonical side of one KIC relation resource."""
+
+    zrc_list: str  # the ZRC's list resource, e.g. ``zaakcontactmomenten``
+    own_field: str  # the KIC field, and the list's query parameter, naming the KIC resource
 
 
 class ZaakRelations:
@@ -38,10 +42,10 @@ class ZaakRelations:
                 "object", "invalid-resource", f"{object_url} is not a zaak URL (.../zaken/<uuid>)."
             )
 
-    def require_relation(self, collection: str, object_url: str, own_url: str) -> None:
+    def require_relation(self, relation: ZaakRelation, object_url: str, own_url: str) -> None:
         """Create: the ZRC must list the relation (else ``inconsistent-relation``)."""
-        if not self._remote_relations(collection, object_url, own_url, "relation-validation-error"):
-            own = REMOTE_LISTS[collection][1]
+        if not self._remote_relations(relation, object_url, own_url, "relation-validation-error"):
+            own = relation.own_field
             raise ValidationFailed(
                 [
                     InvalidParam(
@@ -50,9 +54,9 @@ class ZaakRelations:
                 ]
             )
 
-    def require_no_relation(self, collection: str, object_url: str, own_url: str) -> None:
+    def require_no_relation(self, relation: ZaakRelation, object_url: str, own_url: str) -> None:
         """Delete: the ZRC must no longer list the relation (else ``remote-relation-exists``)."""
-        if self._remote_relations(collection, object_url, own_url, "relation-lookup-error"):
+        if self._remote_relations(relation, object_url, own_url, "relation-lookup-error"):
             raise ValidationFailed(
                 [
                     InvalidParam(
@@ -65,18 +69,17 @@ class ZaakRelations:
             )
 
     def _remote_relations(
-        self, collection: str, object_url: str, own_url: str, client_error_code: str
+        self, relation: ZaakRelation, object_url: str, own_url: str, client_error_code: str
     ) -> list[Any]:
-        resource, own_param = REMOTE_LISTS[collection]
         root = api_root_before(object_url, "zaken")
         if root is None:
             raise invalid(
                 NON_FIELD, client_error_code, f"Cannot derive the Zaken API root from {object_url}."
             )
-        url = f"{root}{resource}"
+        url = f"{root}{relation.zrc_list}"
         try:
             response = self.remote.request(
-                "GET", url, params={"zaak": object_url, own_param: own_url}
+                "GET", url, params={"zaak": object_url, relation.own_field: own_url}
             )
         except RemoteUnavailable as exc:
             raise invalid(
@@ -98,10 +101,9 @@ class ZaakRelations:
             body = response.json()
         except ValueError:
             body = None
-        if isinstance(body, dict) and isinstance(body.get("results"), list):
-            body = body["results"]
-        if not isinstance(body, list):
+        items = list_items(body)
+        if items is None:
             raise invalid(
                 NON_FIELD, "remote-unavailable", f"The Zaken API's list at {url} is not an array."
             )
-        return body
+        return items

@@ -14,6 +14,7 @@ from kic_testkit import (
 )
 
 from reference_kic.config import DEFECTS, ConfigError, KicConfig
+from reference_kic.defects import Defects, UnknownDefect, family
 
 
 def _vio(kic, drc, verzoek=None):
@@ -185,3 +186,35 @@ def test_unknown_defect_is_a_config_error_listing_the_valid_ones(tmp_path):
     assert "no-such-defect" in str(raised.value) and "mirror-skipped" in str(raised.value)
     with pytest.raises(ConfigError, match="KIC_DEFECTS"):
         KicConfig.from_env({"KIC_DB": str(tmp_path / "x.db"), "KIC_DEFECTS": "mirror-skipped,oops"})
+
+
+def test_each_defect_name_switches_on_its_own_attribute_only():
+    attributes = {declared.attribute for declared in Defects.declared.values()}
+    assert len(attributes) == len(DEFECTS)
+    for name in DEFECTS:
+        defects = Defects({name})
+        on = [attribute for attribute in attributes if getattr(defects, attribute)]
+        assert on == [Defects.declared[name].attribute], name
+    assert not any(getattr(Defects(), attribute) for attribute in attributes)
+
+
+def test_a_defect_family_takes_one_defect_per_parameter():
+    class WithFamily(Defects):
+        skipped_rules: frozenset[str] = family(
+            "skip-rule",
+            "RULE",
+            "skip the rule RULE",
+            lambda: {"invalid-subject", "invalid-product"},
+        )
+
+    defects = WithFamily({"skip-rule:invalid-subject", " etag-missing "})
+    assert defects.skipped_rules == {"invalid-subject"} and defects.etag_missing
+    assert defects == {"skip-rule:invalid-subject", "etag-missing"}
+    assert "skip-rule:RULE" in WithFamily.described() and "skip-rule:RULE" not in DEFECTS
+    with pytest.raises(UnknownDefect, match="invalid-product, invalid-subject"):
+        WithFamily({"skip-rule:no-such-rule"})
+    for wrong in ("skip-rule", "etag-missing:x"):
+        with pytest.raises(UnknownDefect, match=f"unknown defect\\(s\\) {wrong};"):
+            WithFamily({wrong})
+    with pytest.raises(UnknownDefect):
+        Defects({"skip-rule:invalid-subject"})  # only where the family is declared

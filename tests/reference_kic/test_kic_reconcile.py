@@ -6,6 +6,7 @@ second :class:`DrcSync` on the same database file, as another gunicorn worker wo
 
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
 import time
@@ -14,12 +15,23 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from kic_testkit import DRC_CLIENT_ID, DRC_SECRET, DrcDouble, Fault, ServedKic, verzoek_body
+from kic_testkit import (
+    DRC_CLIENT_ID,
+    DRC_SECRET,
+    DrcDouble,
+    Fault,
+    ServedKic,
+    make_config,
+    verzoek_body,
+)
 from polling import wait_for
 
-from reference_kic import drc_sync
+from reference_kic import ownership
+from reference_kic.app import create_app
 from reference_kic.config import DrcCredential, KicConfig
-from reference_kic.drc_sync import DrcSync, new_owner, owner_alive, process_identity
+from reference_kic.defects import Defects
+from reference_kic.drc_sync import DrcSync
+from reference_kic.ownership import new_owner, owner_alive, process_identity
 from reference_kic.reconcile import Reconciler, Round
 from reference_kic.remote import RemoteApis
 from reference_kic.storage import Store
@@ -44,7 +56,7 @@ def reconciler_for(kic: ServedKic, drc: DrcDouble, **config: Any) -> Reconciler:
     sync = DrcSync(
         Store(kic_config.db_path),
         RemoteApis(kic_config),
-        frozenset(),
+        Defects(),
         kic_config.public_base_url,
     )
     return Reconciler(sync, settle=TIMEOUT + 1.0, stale=120.0)
@@ -225,7 +237,7 @@ def test_work_of_a_dead_process_is_taken_over_and_a_live_ones_is_not(served, drc
 
 def test_without_procfs_a_live_owner_is_still_alive(monkeypatch, tmp_path):
     owner = new_owner()
-    monkeypatch.setattr(drc_sync, "PROCFS", str(tmp_path / "no-procfs"))
+    monkeypatch.setattr(ownership, "PROCFS", str(tmp_path / "no-procfs"))
     assert owner_alive(owner)
     assert not owner_alive("999999999:?/deadbeef")
 
@@ -270,6 +282,27 @@ def test_a_failing_drc_leaves_the_row_for_a_later_round(served, drc):
     assert reconciler.run_once().waiting == 1  # released just now: it waits a settle period
     drc.faults.clear()
     assert later_round(reconciler).mirrored == [row_uuid]
+
+
+# -- the reconciler's lifetime -------------------------------------------------------------------
+def test_the_app_owns_a_running_reconciler_until_stopped(tmp_path):
+    app = create_app(make_config(tmp_path, reconcile_interval=0.05))
+    runtime = app.runtime
+    assert runtime.reconciler is not None and runtime.running
+    runtime.stop()
+    assert not runtime.running
+    off = create_app(make_config(tmp_path, reconcile_interval=0)).runtime
+    assert off.reconciler is None and not off.running
+
+
+def test_the_reconciler_thread_ends_with_its_app(tmp_path):
+    app = create_app(make_config(tmp_path, reconcile_interval=0.05))
+    thread = app.runtime._thread
+    assert thread is not None and thread.is_alive()
+    del app
+    gc.collect()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
 
 
 # -- the database file of an older version -------------------------------------------------------

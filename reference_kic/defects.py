@@ -1,0 +1,184 @@
+"""Deliberate defects of the reference KIC: one typed switch per broken behaviour.
+
+The suite proves its checks by running them against a KIC that breaks one rule on purpose.
+:class:`Defects` is the set of defect names a KIC runs with (``Defects()``: none, the correct
+KIC), checked when it is made: an unknown name raises :class:`UnknownDefect` listing the
+valid ones. The code asks it through one attribute per defect (``defects.mirror_skipped``),
+never by name. :data:`DEFECTS` maps every name to what it breaks, for help texts.
+
+A defect is declared in the class body with :func:`switch` (on or off). A family of defects
+that takes a parameter (``skip-rule:invalid-subject``) is declared with :func:`family`: its
+attribute is the set of parameters given (``"invalid-subject" in defects.skipped_rules``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable
+from typing import Any
+
+#: What separates a family's name from its parameter: ``skip-rule:invalid-subject``.
+PARAMETER_SEPARATOR = ":"
+
+
+class UnknownDefect(ValueError):
+    """A defect name (or a family's parameter) that does not exist; the message lists the valid."""
+
+
+class _Declared:
+    """One defect declared on a :class:`Defects` class; registers itself there by name."""
+
+    takes_parameter = False
+
+    def __init__(self, name: str, breaks: str) -> None:
+        self.name = name
+        self.breaks = breaks
+        self.attribute = ""  # the attribute of Defects it is read through
+
+    @property
+    def label(self) -> str:
+        """How help texts name it."""
+        return self.name
+
+    def __set_name__(self, owner: type[Defects], attribute: str) -> None:
+        if "declared" not in owner.__dict__:  # a subclass extends a copy of its parent's
+            owner.declared = dict(getattr(owner, "declared", {}))
+        owner.declared[self.name] = self
+        self.attribute = attribute
+
+
+class _Switch(_Declared):
+    def __get__(self, defects: Defects | None, owner: type | None = None) -> bool:
+        return defects is not None and self.name in defects
+
+
+class _Family(_Declared):
+    takes_parameter = True
+
+    def __init__(
+        self,
+        name: str,
+        parameter: str,
+        breaks: str,
+        choices: Callable[[], Collection[str]] | None,
+    ) -> None:
+        super().__init__(name, breaks)
+        self.parameter = parameter
+        self.choices = choices
+        self.prefix = name + PARAMETER_SEPARATOR
+
+    @property
+    def label(self) -> str:
+        return self.prefix + self.parameter
+
+    def __get__(self, defects: Defects | None, owner: type | None = None) -> frozenset[str]:
+        if defects is None:
+            return frozenset()
+        prefix = self.prefix
+        return frozenset(name.removeprefix(prefix) for name in defects if name.startswith(prefix))
+
+    def check(self, value: str) -> None:
+        """Refuse a value outside ``choices`` (when there are choices)."""
+        if self.choices is not None and value not in self.choices():
+            raise UnknownDefect(
+                f"unknown {self.parameter} {value!r} in defect {self.prefix}{value}; "
+                f"valid: {', '.join(sorted(self.choices()))}"
+            )
+
+
+def switch(name: str, breaks: str) -> Any:
+    """A defect that is on or off; ``breaks`` says what it breaks (shown in help texts)."""
+    return _Switch(name, breaks)
+
+
+def family(
+    name: str,
+    parameter: str,
+    breaks: str,
+    choices: Callable[[], Collection[str]] | None = None,
+) -> Any:
+    """Defects named ``<name>:<value>``; the attribute is the set of values given.
+
+    ``breaks`` describes it in terms of ``parameter`` (``skip the rule RULE``); ``choices``,
+    when given, returns the valid values (called while checking names, so it may read the
+    spec): other values are refused like an unknown name.
+    """
+    return _Family(name, parameter, breaks, choices)
+
+
+class Defects(frozenset):
+    """The names of the defects a KIC runs with, each readable as a typed attribute.
+
+    Made from any collection of names (surrounding blanks ignored); it equals the frozenset
+    of those names.
+    """
+
+    declared: dict[str, _Declared]  # name -> declaration, filled by the class body
+
+    def __new__(cls, names: Iterable[str] = ()) -> Defects:
+        chosen = frozenset(name.strip() for name in names)
+        unknown = sorted(name for name in chosen if cls._declaration(name) is None)
+        if unknown:
+            valid = ", ".join(sorted(cls.described()))
+            raise UnknownDefect(f"unknown defect(s) {', '.join(unknown)}; valid: {valid}")
+        for name in sorted(chosen):
+            declared = cls._declaration(name)
+            if isinstance(declared, _Family):
+                declared.check(name.removeprefix(declared.prefix))
+        return super().__new__(cls, chosen)
+
+    @classmethod
+    def _declaration(cls, given: str) -> _Declared | None:
+        """What ``given`` names: a switch by its name, a family by ``<name>:<value>``."""
+        name, separator, _ = given.partition(PARAMETER_SEPARATOR)
+        declared = cls.declared.get(name)
+        if declared is None or declared.takes_parameter != bool(separator):
+            return None
+        return declared
+
+    @classmethod
+    def described(cls) -> dict[str, str]:
+        """Every defect by name (a family as ``name:PARAMETER``) with what it breaks."""
+        return {declared.label: declared.breaks for declared in cls.declared.values()}
+
+    mirror_skipped: bool = switch(
+        "mirror-skipped", "never POST the DRC mirror of a verzoekinformatieobject"
+    )
+    mirror_wrong_objecttype: bool = switch(
+        "mirror-wrong-objecttype", "POST the DRC mirror with objectType 'zaak'"
+    )
+    mirror_before_commit: bool = switch(
+        "mirror-before-commit", "POST the DRC mirror before the relation is committed"
+    )
+    delete_mirror_skipped: bool = switch("delete-mirror-skipped", "never delete the DRC mirror")
+    delete_wrong_mirror: bool = switch(
+        "delete-wrong-mirror", "list DRC mirrors by object only and delete the first one"
+    )
+    delete_mirror_while_visible: bool = switch(
+        "delete-mirror-while-visible", "keep the relation visible while deleting the mirror"
+    )
+    field_dropped: bool = switch("field-dropped", "verzoek responses lack 'tekst'")
+    wrong_type: bool = switch(
+        "wrong-type", "contactmoment responses carry onderwerpLinks as one comma-joined string"
+    )
+    create_status_200: bool = switch("create-status-200", "every create answers 200 instead of 201")
+    filter_ignored: bool = switch("filter-ignored", "relation list filters are ignored")
+    uniqueness_not_enforced: bool = switch(
+        "uniqueness-not-enforced", "no verzoek identificatie / VIO / VCM uniqueness checks"
+    )
+    etag_missing: bool = switch("etag-missing", "no ETag header, If-None-Match ignored")
+    auth_not_checked: bool = switch("auth-not-checked", "no token needed")
+    scope_not_enforced: bool = switch(
+        "scope-not-enforced", "any authenticated client may do anything"
+    )
+    location_missing: bool = switch("location-missing", "no Location header on 201")
+    error_500_on_bad_input: bool = switch(
+        "500-on-bad-input", "POST /klanten without subjectType and malformed JSON answer 500"
+    )
+    validation_422: bool = switch("validation-422", "validation errors answer 422 instead of 400")
+    parse_error_fout: bool = switch(
+        "parse-error-fout", "malformed JSON answers a Fout without invalidParams (as VNG's does)"
+    )
+
+
+#: Every deliberate defect the reference KIC can be switched into, with what it breaks.
+DEFECTS: dict[str, str] = Defects.described()
