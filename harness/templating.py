@@ -28,11 +28,16 @@ class TemplateError(Exception):
     """A template names an unknown variable or filter, or a capture cannot be read."""
 
 
+def uuid_of(url: str) -> str:
+    """The last path segment of an object URL (its uuid, in a ZGW API)."""
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
 def _uuid_filter(name: str, value: Any) -> Any:
     """``{name|uuid}``: the last path segment of a URL."""
     if not isinstance(value, str):
         raise TemplateError(f"{{{name}|uuid}}: the value {value!r} is not a URL")
-    return value.rstrip("/").rsplit("/", 1)[-1]
+    return uuid_of(value)
 
 
 #: The template filters: ``{name|filter}`` -> function(variable name, value).

@@ -57,11 +57,6 @@ ZAAK_LINK_LISTS = {
 }
 
 
-def uuid_of(url: str) -> str:
-    """The last path segment of an object URL."""
-    return url.rstrip("/").rsplit("/", 1)[-1]
-
-
 def relative_path(url: str) -> str:
     """``<collection>/<uuid>`` of an object URL, to be resolved against the API root."""
     collection, _, uuid_ = url.rstrip("/").rpartition("/")
