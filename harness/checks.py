@@ -134,8 +134,13 @@ def api_version(value: str | None, index: int | None = None) -> CheckResult:
     )
 
 
-def response_received(seen: StepExchange, expected: Any = None, level: Level = Level.MUST) -> Any:
-    """The target answered with a complete HTTP response (no refusal, timeout, huge body)."""
+def response_received(
+    seen: StepExchange, expected: Any = None, level: Level = Level.MUST
+) -> CheckResult:
+    """The target answered with a complete HTTP response (no refusal, timeout, huge body).
+
+    The runner applies it before the registry: without a response nothing else can be judged.
+    """
     response = seen.response
     redirect = response.status is not None and 300 <= response.status < 400
     problems = (
@@ -367,6 +372,7 @@ class Expectation:
     ``key`` None: the check runs on every exchange (an invariant), at ``level``.
     ``level`` None: the step's level (else the scenario's); ``expect.levels`` overrides it.
     ``default``: the expected value when the step does not give the key (None: skip).
+    ``check`` is the function, ``check(seen, expected, level)``.
     ``gates``: a failure stops the scenario after this step's checks (later steps need it).
     ``lint``: problems of the key's value that only the spec can tell (for the linter).
     """
