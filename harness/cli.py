@@ -54,7 +54,7 @@ def _count(value: str) -> int:
 def _url(value: str) -> str:
     if not value.startswith(("http://", "https://")) or "//" not in value[7:9] + value:
         raise argparse.ArgumentTypeError(f"expected an http(s) URL, got {value!r}")
-    return value.rstrip("/")
+    return value
 
 
 def _add_selection(parser: argparse.ArgumentParser) -> None:
@@ -116,13 +116,7 @@ def _add_reports(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--spec", type=Path, metavar="FILE", help="OpenAPI file (default: built-in)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="kic-conformance",
-        description="Conformance suite for the Klantinteracties API (KIC) 1.0.0-rc1.",
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def _add_run(commands: Any) -> None:
     run = commands.add_parser("run", help="test your KIC", description="Test a KIC.")
     run.add_argument(
         "--target",
@@ -134,7 +128,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--secret", required=True, help="that client's JWT secret")
     run.add_argument("--narrow-client-id", help="a client with only klanten.lezen")
     run.add_argument("--narrow-secret", help="that client's JWT secret")
-    drc = run.add_argument_group("mock DRC (kic-001 scenarios)")
+    _add_drc(run)
+    _add_selection(run)
+    _add_reports(run)
+
+
+def _add_drc(parser: argparse.ArgumentParser) -> None:
+    drc = parser.add_argument_group("mock DRC (kic-001 scenarios)")
     drc.add_argument("--drc-url", type=_url, help="base URL of a mock DRC started apart")
     drc.add_argument("--drc-host", help="start the mock DRC in-process, listening on this host")
     drc.add_argument("--drc-port", type=int, help="... and this port (0: any free port)")
@@ -167,8 +167,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the DRC does not call your KIC back (no strict kic-001 ordering)",
     )
-    _add_selection(run)
-    _add_reports(run)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kic-conformance",
+        description="Conformance suite for the Klantinteracties API (KIC) 1.0.0-rc1.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_run(commands)
 
     demo = commands.add_parser("demo", help="run the suite against the built-in reference KIC")
     demo.add_argument(
@@ -236,7 +243,7 @@ def _progress(enabled: bool) -> Iterator[Any]:
 
 
 def _execute(config: RunConfig, args: argparse.Namespace, out: Console) -> int:
-    from harness.runner import run
+    from harness.run import run
 
     with _progress(sys.stderr.isatty()) as progress:
         result = run(config, progress=progress)
@@ -269,59 +276,58 @@ def _cmd_run(args: argparse.Namespace, out: Console) -> int:
     if (args.drc_host is None) != (args.drc_port is None):
         raise UsageError("--drc-host and --drc-port go together")
     narrow = (args.narrow_client_id, args.narrow_secret) if args.narrow_client_id else None
-    config = RunConfig(
-        target=args.target,
-        client_id=args.client_id,
-        secret=args.secret,
-        narrow_client=narrow,
-        drc_url=args.drc_url,
-    )
-    _apply_common(config, args)
-    if args.drc_host is None:
-        return _execute(config, args, out)
-    from mock_drc.config import ALL_SCOPES, DrcConfig
-    from mock_drc.testing import running_mock_drc
-    from zgw.jwt import Client
+    with contextlib.ExitStack() as stack:
+        drc_url = args.drc_url
+        if args.drc_host is not None:
+            drc_url = _serve_drc(args, out, stack)
+        config = RunConfig(
+            target=args.target,
+            client_id=args.client_id,
+            secret=args.secret,
+            narrow_client=narrow,
+            drc_url=drc_url,
+        )
+        return _execute(_apply_common(config, args), args, out)
 
-    client_id, secret = args.drc_client
-    drc_config = DrcConfig(
-        clients={client_id: Client(client_id, secret, frozenset(ALL_SCOPES))},
+
+def _serve_drc(args: argparse.Namespace, out: Console, stack: contextlib.ExitStack) -> str:
+    """Start the mock DRC of ``--drc-host/--drc-port`` for the run; its URL for the harness."""
+    from harness.drc_control import documents_path
+    from harness.environment import MockDrcOptions, served_mock_drc
+
+    options = MockDrcOptions(
+        host=args.drc_host,
+        port=args.drc_port,
+        client=args.drc_client,
+        callback_client=args.drc_callback_client,
         accept_any_token=args.drc_accept_any_token,
         strict=not args.drc_lenient,
-        callback_credentials=args.drc_callback_client,
-        public_base_url=args.drc_public_url,
+        public_url=args.drc_public_url,
     )
     try:
-        drc = running_mock_drc(drc_config, host=args.drc_host, port=args.drc_port)
-        handle = drc.__enter__()
+        drc = stack.enter_context(served_mock_drc(options))
     except OSError as exc:
         raise UsageError(
             f"cannot start the mock DRC on {args.drc_host}:{args.drc_port}: {exc.strerror}"
         ) from None
-    try:
-        local = handle.url.replace("0.0.0.0", "127.0.0.1")
-        config.drc_url = local
-        out.print(
-            f"mock DRC listening on {handle.url}; documents under "
-            f"{(args.drc_public_url or handle.url)}/documenten/api/v1/",
-            highlight=False,
-        )
-        return _execute(config, args, out)
-    finally:
-        drc.__exit__(None, None, None)
+    out.print(
+        f"mock DRC listening on {drc.url}; documents under {drc.public_url}{documents_path('')}",
+        highlight=False,
+    )
+    return drc.local_url
 
 
 def _cmd_demo(args: argparse.Namespace, out: Console) -> int:
-    from harness.environment import embedded_environment
+    from harness.environment import embedded_environment, known_defects
 
     try:
-        from reference_kic.config import DEFECTS
+        defects = known_defects()
     except ImportError as exc:
         raise UsageError(f"the reference KIC is not available: {exc}") from None
-    unknown = sorted(set(args.defect) - set(DEFECTS))
+    unknown = sorted(set(args.defect) - defects)
     if unknown:
         raise UsageError(
-            f"unknown defect(s) {', '.join(unknown)}; known: {', '.join(sorted(DEFECTS))}"
+            f"unknown defect(s) {', '.join(unknown)}; known: {', '.join(sorted(defects))}"
         )
     with embedded_environment(defects=frozenset(args.defect)) as config:
         out.print(

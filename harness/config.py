@@ -1,4 +1,9 @@
-"""The settings of one conformance run (:class:`RunConfig`) and which scenarios it selects."""
+"""The settings of one conformance run (:class:`RunConfig`) and which scenarios it selects.
+
+:meth:`RunConfig.authorization` is the one place that chooses the Authorization header for a
+client or auth variant (``default``, ``none``, ``invalid``, ``wrong-secret``, the narrow client,
+a literal token): the scenario runner and the fuzz phase both ask it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from zgw.jwt import bearer
+
+#: What an ``auth: invalid`` step sends: a bearer value that is no JWT at all.
+INVALID_TOKEN = "Bearer this-is-not-a-jwt"
 DEFAULT_FUZZ_SEED = 20201
 DEFAULT_MAX_BODY_BYTES = 2_000_000
 
@@ -45,13 +54,34 @@ class Selection:
         return {k: v for k, v in self.__dict__.items() if v}
 
 
+class MissingCapability(Exception):
+    """The run lacks what a scenario needs (``drc``, ``zaken``, ``narrow-client``)."""
+
+    def __init__(self, capability: str) -> None:
+        super().__init__(capability)
+        self.capability = capability
+
+
+#: Why a scenario is skipped, per capability it needs and the run lacks.
+SKIP_REASONS = {
+    "drc": "needs the mock DRC (give --drc-url, or --drc-host/--drc-port to start one)",
+    "zaken": "needs the mock DRC's Zaken endpoints (give --drc-url or --drc-host/--drc-port)",
+    "narrow-client": "needs a narrow-scope client (--narrow-client-id/--narrow-secret)",
+}
+
+
+def skip_reason(missing: list[str]) -> str:
+    """The skip reason of a scenario that needs the ``missing`` capabilities."""
+    return "; ".join(SKIP_REASONS.get(m, f"needs {m}") for m in missing)
+
+
 @dataclass
 class RunConfig:
     """Everything one run needs: the target, credentials, the DRC, limits, fuzzing, selection.
 
-    ``target`` is the KIC's API root (``http://host:port/api/v1``). ``drc_url`` is the base URL
-    of a mock DRC (its control API lives under ``/_mock/``); ``None`` skips scenarios that need
-    it, with that reason.
+    ``target`` is the KIC's API root (``http://host:port/api/v1``; a trailing ``/`` is dropped
+    here, once). ``drc_url`` is the base URL of a mock DRC (:mod:`harness.drc_control` knows its
+    paths); ``None`` skips scenarios that need it, with that reason.
     """
 
     target: str
@@ -75,15 +105,26 @@ class RunConfig:
         if self.drc_url:
             self.drc_url = self.drc_url.rstrip("/")
 
-    @property
-    def documents_root(self) -> str | None:
-        """The mock DRC's Documenten API root, or None without a DRC."""
-        return f"{self.drc_url}/documenten/api/v1" if self.drc_url else None
+    def authorization(self, auth: Any = "default") -> str | None:
+        """The Authorization value for a step's ``auth`` (None: send no header).
 
-    @property
-    def zaken_root(self) -> str | None:
-        """The mock DRC's Zaken API root, or None without a DRC."""
-        return f"{self.drc_url}/zaken/api/v1" if self.drc_url else None
+        Raises :class:`MissingCapability` for the narrow client when the run has none.
+        """
+        if auth in (None, "default") or auth == {"client": "default"}:
+            return bearer(self.client_id, self.secret)
+        if auth == "none":
+            return None
+        if auth == "invalid":
+            return INVALID_TOKEN
+        if auth == "wrong-secret":
+            return bearer(self.client_id, self.secret + "-but-wrong")
+        if isinstance(auth, dict) and auth.get("client") == "narrow":
+            if self.narrow_client is None:
+                raise MissingCapability("narrow-client")
+            return bearer(*self.narrow_client)
+        if isinstance(auth, dict) and "token" in auth:
+            return f"Bearer {auth['token']}"
+        raise ValueError(f"unknown auth {auth!r}")
 
     def available_capabilities(self) -> frozenset[str]:
         """What scenarios may ``require``: drc, zaken, narrow-client."""
@@ -95,6 +136,21 @@ class RunConfig:
         if self.narrow_client:
             caps.add("narrow-client")
         return frozenset(caps)
+
+    def reproduce_command(self, scenario_id: str) -> str:
+        """A command line that re-runs one scenario against this target (secrets masked)."""
+        parts = [
+            "kic-conformance run",
+            f"--target {self.target}",
+            f"--client-id {self.client_id}",
+            "--secret '***'",
+        ]
+        if self.narrow_client:
+            parts.append(f"--narrow-client-id {self.narrow_client[0]} --narrow-secret '***'")
+        if self.drc_url:
+            parts.append(f"--drc-url {self.drc_url}")
+        parts.append(f"--id {scenario_id} --no-fuzz")
+        return " ".join(parts)
 
     def describe(self) -> dict[str, Any]:
         """Settings worth keeping in a report (no secrets)."""

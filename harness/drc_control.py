@@ -1,5 +1,9 @@
 """The harness's only way to the mock DRC: its HTTP control API under ``<drc base>/_mock/``.
 
+It also knows where the DRC's APIs live (:attr:`DrcControl.documents_root`,
+:attr:`DrcControl.zaken_root`, :func:`documents_path`, :func:`zaken_path`); the scenario runner
+and the fuzz phase ask it rather than building URLs of their own.
+
 The same code drives an in-process DRC and one started apart (``--drc-url``). Every call
 raises :class:`DrcControlError` with a clear message when the DRC is unreachable, refuses, or
 does not answer in full within the timeout: calls go through a
@@ -18,6 +22,16 @@ from harness.transport import new_client, request_deadline
 
 DOCUMENTS_PATH = "/documenten/api/v1"
 ZAKEN_PATH = "/zaken/api/v1"
+
+
+def documents_path(relative: str) -> str:
+    """The DRC request path of a Documenten API resource (``objectinformatieobjecten``)."""
+    return f"{DOCUMENTS_PATH}/{relative.lstrip('/')}"
+
+
+def zaken_path(relative: str) -> str:
+    """The DRC request path of a Zaken API resource (``zaakcontactmomenten``)."""
+    return f"{ZAKEN_PATH}/{relative.lstrip('/')}"
 
 
 class DrcControlError(Exception):
@@ -45,7 +59,15 @@ class DrcControl:
     def close(self) -> None:
         self._client.close()
 
-    def _call(self, method: str, path: str, *, json: Any = None, params: Any = None) -> Any:
+    def __enter__(self) -> DrcControl:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _call(
+        self, method: str, path: str, *, json: Any = None, params: Any = None, gone_ok: bool = False
+    ) -> Any:
         url = f"{self.base_url}/_mock/{path}"
         try:
             # The deadline covers the body too: request() reads it before returning.
@@ -57,7 +79,12 @@ class DrcControl:
                 f"within {self.timeout:g}s"
             ) from None
         except httpx.HTTPError as exc:
-            raise DrcControlError(f"mock DRC at {self.base_url} unreachable: {exc}") from None
+            raise DrcControlError(
+                f"mock DRC at {self.base_url} unreachable ({method} /_mock/{path}): "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
+        if response.status_code == 404 and gone_ok:
+            return None
         if response.status_code >= 400:
             raise DrcControlError(
                 f"mock DRC refused {method} /_mock/{path} with {response.status_code}: "
@@ -110,7 +137,12 @@ class DrcControl:
         return self._call("DELETE", "zaken/links", json=link)
 
     def add_fault(self, rule: dict[str, Any]) -> dict[str, Any]:
+        """Add a fault rule (``path`` is a DRC request path prefix); returns it with its id."""
         return self._call("POST", "faults", json=rule)
+
+    def remove_fault(self, rule_id: int) -> None:
+        """Remove one fault rule; one used up already (and so gone) is no error."""
+        self._call("DELETE", f"faults/{rule_id}", gone_ok=True)
 
     def clear_faults(self) -> None:
         self._call("DELETE", "faults")

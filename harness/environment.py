@@ -1,9 +1,11 @@
-"""The embedded environment: the reference KIC and the mock DRC in-process, wired both ways.
+"""The servers a run can start in-process; the only harness module that imports a server.
 
 :func:`embedded_environment` starts a mock DRC and a reference KIC (temporary SQLite file) on
 free loopback ports, gives each the other's credentials, and yields a ready
 :class:`~harness.config.RunConfig`. The ``demo`` command and the project's tests use it; its
-``defects`` argument switches the KIC into a deliberately broken variant.
+``defects`` argument switches the KIC into a deliberately broken variant
+(:func:`known_defects`). :func:`served_mock_drc` starts the mock DRC alone, where a vendor's
+KIC can reach it (``kic-conformance run --drc-host``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from harness.config import RunConfig
@@ -23,6 +26,56 @@ NARROW_CLIENT = ("kic-conformance-narrow", "kic-conformance-narrow-demo-secret-0
 KIC_TO_DRC = ("reference-kic", "reference-kic-demo-secret-0123456789abc")
 DRC_CALLBACK = ("mock-drc", "mock-drc-callback-demo-secret-0123456789")
 READ_SCOPE = "klanten.lezen"
+
+
+def known_defects() -> frozenset[str]:
+    """The names of the reference KIC's deliberately broken variants."""
+    from reference_kic.config import DEFECTS
+
+    return frozenset(DEFECTS)
+
+
+@dataclass(frozen=True)
+class MockDrcOptions:
+    """How to serve the mock DRC for a vendor's KIC (``run --drc-host/--drc-port``)."""
+
+    host: str
+    port: int
+    client: tuple[str, str]  # the credentials the KIC uses at the DRC
+    callback_client: tuple[str, str]  # the credentials the DRC uses to call the KIC back
+    accept_any_token: bool = False
+    strict: bool = True  # call the KIC back (kic-001 ordering)
+    public_url: str | None = None  # where the KIC reaches it, when not http://HOST:PORT
+
+
+@dataclass(frozen=True)
+class ServedDrc:
+    """A running mock DRC: ``url`` as it listens, ``local_url`` for the harness itself, and
+    ``public_url``, the base its document URLs carry (what the KIC uses)."""
+
+    url: str
+    local_url: str
+    public_url: str
+
+
+@contextlib.contextmanager
+def served_mock_drc(options: MockDrcOptions) -> Iterator[ServedDrc]:
+    """Serve the mock DRC for the duration of the block; OSError when it cannot listen."""
+    from mock_drc.config import ALL_SCOPES, DrcConfig
+    from mock_drc.testing import running_mock_drc
+
+    client_id, secret = options.client
+    config = DrcConfig(
+        clients={client_id: Client(client_id, secret, frozenset(ALL_SCOPES))},
+        accept_any_token=options.accept_any_token,
+        strict=options.strict,
+        callback_credentials=options.callback_client,
+        public_base_url=options.public_url,
+    )
+    with running_mock_drc(config, host=options.host, port=options.port) as drc:
+        # Listening on every interface: the harness itself talks to it over loopback.
+        local = drc.url.replace("0.0.0.0", "127.0.0.1")
+        yield ServedDrc(drc.url, local, options.public_url or drc.url)
 
 
 @contextlib.contextmanager

@@ -5,20 +5,23 @@ Registered as the ``kic_conformance`` pytest11 entry point. Without ``--kic-url`
 ``kic-conformance::<scenario id>`` marked per tag, rule (``kic_001``, ``oas_klant_create``) and
 level (``must``/``should``/``reference``), so ``-k`` and ``-m`` select. A must-failure fails the
 item; should-failures and reference differences become warnings, and so do cleanup problems
-(failed ``finally:`` steps) of an item that passes or is skipped. Each item runs through
-:func:`harness.runner.run_scenario`, exactly as the CLI does. Under xdist every worker in
-``--kic-demo`` mode starts its own embedded environment; with ``--kic-url`` all share the target.
+(failed ``finally:`` steps) of an item that passes or is skipped. The run is the CLI's
+(:mod:`harness.run`): the same plan, the same probe before the first item, each item through
+:func:`harness.runner.run_scenario` inside its :meth:`~harness.scheduling.DrcTurns.turn`, the
+items in :func:`~harness.scheduling.in_run_order` (the run-alone rule holds between xdist workers
+that share a DRC too), fuzz items through :func:`harness.run.fuzz_phase`. Under xdist every
+worker in ``--kic-demo`` mode starts its own embedded environment; with ``--kic-url`` all share
+the target.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib.util
 import re
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from jwt.warnings import InsecureKeyLengthWarning
@@ -26,7 +29,12 @@ from jwt.warnings import InsecureKeyLengthWarning
 from harness.config import RunConfig, Selection
 from harness.report.text import case_text, cleanup_text
 from harness.results import CaseResult, Outcome, RunResult
-from harness.scenarios import Scenario, ScenarioError, load_library
+from harness.scenarios import Scenario, ScenarioError
+from harness.scheduling import DrcTurns, in_run_order
+from harness.spec import SpecError
+
+if TYPE_CHECKING:
+    from harness.runner import RunContext
 
 SUITE_NODE = "kic-conformance"
 _STATE = pytest.StashKey["_SessionState"]()
@@ -87,44 +95,53 @@ def mark_names(scenario: Scenario) -> list[str]:
 
 
 class _SessionState:
-    """The per-process run configuration and runner context, created on first use."""
+    """The per-process run configuration, runner context and DRC turns, made on first use."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.pytest_config = config
         self.stack = contextlib.ExitStack()
-        self.context: Any = None
-        self.run_config: RunConfig | None = None
+        self.context: RunContext | None = None
+        self.turns = DrcTurns(None)
         self.aborted: str | None = None
 
-    def get(self) -> Any:
-        if self.context is not None or self.aborted:
-            return self.context
-        from harness.runner import RunContext, probe_target
+    def get(self) -> RunContext:
+        """The context to run items with; fails the item when the run cannot go on."""
+        if self.context is None and self.aborted is None:
+            self._start()
+        if self.aborted:
+            pytest.fail(self.aborted, pytrace=False)
+        assert self.context is not None
+        return self.context
 
+    def _start(self) -> None:
+        from harness.run import probe
+        from harness.runner import RunContext
+
+        run_config = self._run_config()
+        run_config.fuzz_examples = self.pytest_config.getoption("kic_fuzz_examples")
+        self.context = RunContext.create(run_config)
+        self.stack.callback(self.context.close)
+        self.turns = DrcTurns(run_config.drc_url)
+        self.aborted = probe(self.context)
+
+    def _run_config(self) -> RunConfig:
         option = self.pytest_config.getoption
         if option("kic_demo"):
             from harness.environment import embedded_environment
 
-            run_config = self.stack.enter_context(embedded_environment(fuzz_examples=0))
-        else:
-            if not option("kic_client_id") or not option("kic_secret"):
-                raise pytest.UsageError("--kic-url needs --kic-client-id and --kic-secret")
-            narrow = None
-            if option("kic_narrow_client_id"):
-                narrow = (option("kic_narrow_client_id"), option("kic_narrow_secret") or "")
-            run_config = RunConfig(
-                target=option("kic_url"),
-                client_id=option("kic_client_id"),
-                secret=option("kic_secret"),
-                narrow_client=narrow,
-                drc_url=option("kic_drc_url"),
-            )
-        run_config.fuzz_examples = option("kic_fuzz_examples")
-        self.run_config = run_config
-        self.context = RunContext.create(run_config)
-        self.stack.callback(self.context.close)
-        self.aborted = probe_target(self.context)
-        return self.context
+            return self.stack.enter_context(embedded_environment(fuzz_examples=0))
+        if not option("kic_client_id") or not option("kic_secret"):
+            raise pytest.UsageError("--kic-url needs --kic-client-id and --kic-secret")
+        narrow = None
+        if option("kic_narrow_client_id"):
+            narrow = (option("kic_narrow_client_id"), option("kic_narrow_secret") or "")
+        return RunConfig(
+            target=option("kic_url"),
+            client_id=option("kic_client_id"),
+            secret=option("kic_secret"),
+            narrow_client=narrow,
+            drc_url=option("kic_drc_url"),
+        )
 
     def close(self) -> None:
         self.stack.close()
@@ -144,9 +161,7 @@ class ScenarioItem(pytest.Item):
 
         state = self.config.stash[_STATE]
         context = state.get()
-        if state.aborted:
-            pytest.fail(state.aborted, pytrace=False)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), state.turns.turn(self.scenario):
             # ZGW secrets are often short; that is the operator's choice, not a finding.
             warnings.simplefilter("ignore", InsecureKeyLengthWarning)
             case = run_scenario(self.scenario, context)
@@ -171,19 +186,16 @@ class FuzzItem(pytest.Item):
             self.add_marker(name)
 
     def runtest(self) -> None:
-        from harness import fuzz  # exists: checked at collection
+        from harness.run import fuzz_phase
 
-        state = self.config.stash[_STATE]
-        state.get()
-        if state.aborted:
-            pytest.fail(state.aborted, pytrace=False)
+        context = self.config.stash[_STATE].get()
         config = dataclasses.replace(
-            state.run_config, selection=Selection(operations=[self.operation_id])
+            context.config, selection=Selection(operations=[self.operation_id])
         )
         result = RunResult(target=config.target, started_at="")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", InsecureKeyLengthWarning)
-            fuzz.run_fuzz(config, result)
+            fuzz_phase(dataclasses.replace(context, config=config), result)
         bad = [c for c in result.cases if c.outcome in (Outcome.FAILED, Outcome.ERROR)]
         if bad:
             pytest.fail("\n\n".join(case_text(c) for c in bad), pytrace=False)
@@ -212,22 +224,21 @@ class KicSuite(pytest.Collector):
     """The collector that turns the scenario library into items."""
 
     def collect(self) -> list[pytest.Item]:
+        from harness.run import plan
+
         folders = self.config.getoption("kic_scenarios")
         try:
-            scenarios = load_library(folders or None)
-        except ScenarioError as exc:
+            planned = plan(scenario_paths=folders or None)
+        except (ScenarioError, SpecError) as exc:
             raise pytest.UsageError(f"kic-conformance scenarios:\n{exc}") from None
         items: list[pytest.Item] = []
-        for scenario in scenarios:
+        for scenario in in_run_order(planned.scenarios):
             for name in mark_names(scenario):
                 self.config.addinivalue_line("markers", f"{name}: kic-conformance scenarios")
             items.append(ScenarioItem.from_parent(self, name=scenario.id, scenario=scenario))
-        fuzz_wanted = self.config.getoption("kic_fuzz_examples") > 0
-        if fuzz_wanted and importlib.util.find_spec("harness.fuzz") is not None:
-            from harness.spec import load_spec
-
+        if self.config.getoption("kic_fuzz_examples") > 0:
             self.config.addinivalue_line("markers", "fuzz: kic-conformance fuzzing items")
-            for op_id in load_spec().operations:
+            for op_id in planned.spec.operations:
                 self.config.addinivalue_line("markers", f"oas_{op_id}: kic-conformance scenarios")
                 items.append(FuzzItem.from_parent(self, name=f"fuzz:{op_id}", operation_id=op_id))
         return items

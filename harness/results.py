@@ -1,8 +1,10 @@
 """The one result model of a conformance run; every reporter is a consumer of this data.
 
 A run is a list of :class:`CaseResult` (one per scenario or fuzzed operation). Each case holds
-its checks (:class:`CheckResult`, each with a requirement level) and the HTTP exchanges that
-produced them (:class:`Exchange`, Authorization values masked). Verdicts are derived, never
+its checks (:class:`CheckResult`, each with a requirement level; scenario checks and fuzz checks
+alike) and the HTTP exchanges that produced them (:class:`Exchange`, Authorization values
+masked). :meth:`RunResult.to_dict` and :meth:`RunResult.from_dict` turn a run into JSON-ready
+data and back. Verdicts are derived, never
 stored: a failed ``must`` check makes the run NOT CONFORMANT, a failed ``should`` check is a
 warning, a failed ``reference`` check "differs from the reference".
 
@@ -83,7 +85,11 @@ class Exchange:
 
 @dataclass
 class CheckResult:
-    """One named check: did it pass, at what level, and what was expected versus seen."""
+    """One named check: did it pass, at what level, and what was expected versus seen.
+
+    A failed check of the fuzz phase also carries a ``title``, the kind of failure (the fuzz
+    phase reports each kind of failure of a check once, with how often it happened).
+    """
 
     name: str
     passed: bool
@@ -93,6 +99,11 @@ class CheckResult:
     actual: Any = None
     exchange_index: int | None = None  # index into CaseResult.exchanges
     cleanup: bool = False  # from a ``finally:`` step: reported, never counted in the outcome
+    title: str = ""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
+        return cls(**{**data, "level": Level(data["level"])})
 
 
 @dataclass
@@ -137,6 +148,24 @@ class CaseResult:
         """Failed checks of ``finally:`` steps: reported, ignored by outcome and verdict."""
         return [c for c in self.checks if not c.passed and c.cleanup]
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view: enums as strings, the outcome included."""
+        data = asdict(self)
+        data["level"] = self.level.value
+        data["outcome"] = self.outcome.value
+        for check in data["checks"]:
+            check["level"] = Level(check["level"]).value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CaseResult:
+        """The case of :meth:`to_dict` output (the derived ``outcome`` is ignored)."""
+        fields = {k: v for k, v in data.items() if k not in ("outcome", "checks", "exchanges")}
+        case = cls(**{**fields, "level": Level(fields["level"])})
+        case.checks = [CheckResult.from_dict(c) for c in data["checks"]]
+        case.exchanges = [Exchange(**e) for e in data["exchanges"]]
+        return case
+
 
 @dataclass
 class RunResult:
@@ -151,6 +180,8 @@ class RunResult:
     cases: list[CaseResult] = field(default_factory=list)
     # operationId -> status code -> times observed (scenarios and fuzz together)
     observed_statuses: dict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
+    # operationId -> the status codes the contract documents (for the coverage report)
+    documented_statuses: dict[str, list[int]] = field(default_factory=dict)
     aborted: str | None = None  # set when the run could not go on (exit code 2)
 
     def record_status(self, operation_id: str | None, status: int | None) -> None:
@@ -209,15 +240,6 @@ class RunResult:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view: enums as strings, outcomes and verdict included."""
-
-        def case_dict(case: CaseResult) -> dict[str, Any]:
-            data = asdict(case)
-            data["level"] = case.level.value
-            data["outcome"] = case.outcome.value
-            for check in data["checks"]:
-                check["level"] = Level(check["level"]).value
-            return data
-
         return {
             "target": self.target,
             "started_at": self.started_at,
@@ -238,5 +260,25 @@ class RunResult:
                 op: {str(s): n for s, n in sorted(c.items())}
                 for op, c in sorted(self.observed_statuses.items())
             },
-            "cases": [case_dict(c) for c in self.cases],
+            "documented_statuses": dict(sorted(self.documented_statuses.items())),
+            "cases": [c.to_dict() for c in self.cases],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunResult:
+        """The run of :meth:`to_dict` output (derived keys such as the verdict are ignored)."""
+        observed: dict[str, Counter[int]] = defaultdict(Counter)
+        for op, statuses in (data.get("observed_statuses") or {}).items():
+            observed[op] = Counter({int(s): n for s, n in statuses.items()})
+        return cls(
+            target=data["target"],
+            started_at=data["started_at"],
+            finished_at=data.get("finished_at", ""),
+            spec_version=data.get("spec_version", ""),
+            fuzz_seed=data.get("fuzz_seed"),
+            settings=data.get("settings", {}),
+            cases=[CaseResult.from_dict(c) for c in data.get("cases", [])],
+            observed_statuses=observed,
+            documented_statuses=data.get("documented_statuses") or {},
+            aborted=data.get("aborted"),
+        )

@@ -11,7 +11,6 @@ before use, and ids are unique over the library. Every problem is reported as
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -19,17 +18,17 @@ from typing import Any
 
 import jsonschema
 
-from harness import matchers, yamlload
+from harness import yamlload
+from harness.checks import lint_expect
 from harness.results import Level
 from harness.spec import Spec, load_spec
-from harness.templating import REGEX_PLACEHOLDER
+from harness.templating import FILTERS, placeholders
+from zgw.contract import scenarios_path
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "scenario.schema.json"
-DEFAULT_LIBRARY = Path(__file__).resolve().parent.parent / "scenarios"
+DEFAULT_LIBRARY = scenarios_path()
 STEP_KINDS = ("call", "request", "drc", "drc_expect")
 BUILTIN_VARS = frozenset({"api_root", "documents_root", "zaken_root", "unique", "year"})
-TEMPLATE_FILTERS = frozenset({"uuid"})
-PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?:\|([A-Za-z_]+))?\}")
 
 
 @dataclass(frozen=True)
@@ -189,29 +188,6 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"{where}: {message}"
 
 
-def _placeholders(value: Any) -> list[tuple[str, str | None]]:
-    """Every ``{name}`` / ``{name|filter}`` in a tree, ``!regex`` patterns included.
-
-    A pattern is searched with :data:`harness.templating.REGEX_PLACEHOLDER`, the expression
-    :func:`~harness.templating.render_regex` fills in at run time, so an escaped brace
-    (``\\{name}``) or a quantifier (``\\d{4}``) is no placeholder here either.
-    """
-    found: list[tuple[str, str | None]] = []
-    if isinstance(value, str):
-        found.extend((m.group(1), m.group(2)) for m in PLACEHOLDER.finditer(value))
-    elif isinstance(value, matchers.Regex):
-        found.extend((m.group(1), m.group(2)) for m in REGEX_PLACEHOLDER.finditer(value.pattern))
-    elif isinstance(value, dict):
-        for item in value.values():
-            found.extend(_placeholders(item))
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            found.extend(_placeholders(item))
-    elif isinstance(value, matchers.Contains):
-        found.extend(_placeholders(list(value.items)))
-    return found
-
-
 def _semantic_problems(document: dict[str, Any], file: str, spec: Spec) -> list[Problem]:
     problems: list[Problem] = []
     defined = set(BUILTIN_VARS) | set(document.get("vars") or {})
@@ -223,17 +199,11 @@ def _semantic_problems(document: dict[str, Any], file: str, spec: Spec) -> list[
         known = defined if section == "steps" else all_saved
         for index, step in enumerate(document.get(section) or []):
             line = yamlload.line_of(document, [section, index])
-            operation_ids = []
-            if "call" in step:
-                operation_ids.append(("call", step["call"]))
-            schema_ref = (step.get("expect") or {}).get("schema")
-            if isinstance(schema_ref, str):
-                operation_ids.append(("expect.schema", schema_ref))
-            for key, op_id in operation_ids:
-                if op_id not in spec.operations:
-                    close = [o for o in spec.operations if o.split("_")[0] == op_id.split("_")[0]]
-                    hint = f"; similar: {', '.join(sorted(close)[:6])}" if close else ""
-                    problems.append(Problem(file, line, f"{key}: no operation {op_id!r}{hint}"))
+            unknown = spec.unknown_operation(step["call"]) if "call" in step else None
+            if unknown:
+                problems.append(Problem(file, line, f"call: {unknown}"))
+            for problem in lint_expect(step.get("expect") or {}, spec):
+                problems.append(Problem(file, line, problem))
             if "call" in step and step["call"] in spec.operations:
                 op = spec.operations[step["call"]]
                 missing = sorted(set(op.path_params) - set(step.get("path") or {}))
@@ -242,14 +212,15 @@ def _semantic_problems(document: dict[str, Any], file: str, spec: Spec) -> list[
                         Problem(file, line, f"path: {step['call']} needs {', '.join(missing)}")
                     )
             used = {k: v for k, v in step.items() if k != "save"}
-            for name, filt in _placeholders(used):
+            for name, filt in placeholders(used):
                 if name not in known:
                     problems.append(
                         Problem(file, line, f"variable {{{name}}} is used before it is defined")
                     )
-                if filt is not None and filt not in TEMPLATE_FILTERS:
+                if filt is not None and filt not in FILTERS:
+                    filters = ", ".join(sorted(FILTERS))
                     problems.append(
-                        Problem(file, line, f"unknown template filter |{filt} (known: uuid)")
+                        Problem(file, line, f"unknown template filter |{filt} (known: {filters})")
                     )
             if section == "steps":
                 known = known | set(step.get("save") or {})

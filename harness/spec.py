@@ -1,6 +1,7 @@
 """The KIC contract as the harness sees it: openapi.yaml parsed once, operations by operationId.
 
-:func:`load_spec` parses the project's ``openapi.yaml`` (or a given file) once per path and
+:func:`load_spec` parses the shipped ``openapi.yaml`` (:func:`zgw.contract.openapi_path`, or a
+given file) once per path and
 returns a :class:`Spec`: every operation with its method, path template, parameters, request
 schema and documented responses (schema and headers per status), and
 :meth:`Spec.validate_response`, which checks one response against what the operation documents,
@@ -24,10 +25,11 @@ import yaml
 from jsonschema import FormatChecker
 from openapi_schema_validator import OAS30ReadValidator, oas30_format_checker
 
-PROJECT_SPEC = Path(__file__).resolve().parent.parent / "openapi.yaml"
-OFFICIAL_SPEC = Path("/work/shared/specs/kic-1.0.0-rc1.openapi.yaml")
+from zgw.contract import openapi_path
+from zgw.errors import JSON, PROBLEM_JSON
+
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-JSON_MEDIA_TYPES = ("application/json", "application/problem+json")
+JSON_MEDIA_TYPES = (JSON, PROBLEM_JSON)
 
 
 # An absolute URI (RFC 3986 section 4.3): a scheme, then only characters a URI may hold
@@ -149,6 +151,19 @@ class Spec:
             return self.operations[operation_id]
         except KeyError:
             raise KeyError(f"no operation {operation_id!r} in {self.path}") from None
+
+    def unknown_operation(self, operation_id: str) -> str | None:
+        """None when the spec has ``operation_id``; else the problem, with similar ids."""
+        if operation_id in self.operations:
+            return None
+        prefix = operation_id.split("_")[0]
+        close = sorted(o for o in self.operations if o.split("_")[0] == prefix)
+        hint = f"; similar: {', '.join(close[:6])}" if close else ""
+        return f"no operation {operation_id!r}{hint}"
+
+    def documented_statuses(self) -> dict[str, list[int]]:
+        """operationId -> the status codes it documents (what the coverage report compares)."""
+        return {op_id: op.documented_statuses() for op_id, op in self.operations.items()}
 
     def find_operation(self, method: str, path: str) -> Operation | None:
         """The operation whose method and path template match a concrete relative path."""
@@ -330,35 +345,6 @@ def _build_operations(
                 raise SpecError(f"{source}: operationId {op_id!r} is used twice")
             own = [resolver.deref(p) for p in op.get("parameters", []) or []]
             merged = {(p["name"], p["in"]): p for p in [*shared, *own]}
-            parameters = tuple(
-                Parameter(p["name"], p["in"], bool(p.get("required")), p.get("schema") or {})
-                for p in merged.values()
-            )
-            request_schema = None
-            if "requestBody" in op:
-                body = resolver.deref(op["requestBody"])
-                for media, content in (body.get("content") or {}).items():
-                    if "json" in media:
-                        request_schema = content.get("schema")
-                        break
-            responses = {}
-            for status, response in (op.get("responses") or {}).items():
-                response = resolver.deref(response)
-                schema, media_types = None, []
-                for media, content in (response.get("content") or {}).items():
-                    media_types.append(media)
-                    if schema is None and "json" in media:
-                        schema = content.get("schema")
-                headers = {}
-                for name, header in (response.get("headers") or {}).items():
-                    header = resolver.deref(header)
-                    headers[name] = {
-                        "required": bool(header.get("required")),
-                        "schema": header.get("schema"),
-                    }
-                responses[str(status)] = ResponseDoc(
-                    str(status), schema, tuple(media_types), headers
-                )
             scopes: list[str] = []
             for requirement in op.get("security", raw.get("security", [])) or []:
                 for values in requirement.values():
@@ -369,18 +355,49 @@ def _build_operations(
                 path=path,
                 tags=tuple(op.get("tags", [])),
                 scopes=tuple(scopes),
-                parameters=parameters,
-                request_schema=request_schema,
-                responses=responses,
+                parameters=tuple(
+                    Parameter(p["name"], p["in"], bool(p.get("required")), p.get("schema") or {})
+                    for p in merged.values()
+                ),
+                request_schema=_request_schema(op, resolver),
+                responses=_responses(op, resolver),
             )
     return operations
 
 
-def default_spec_path() -> Path:
-    """The project's openapi.yaml, or the official file while the project one is missing."""
-    if PROJECT_SPEC.exists() or not OFFICIAL_SPEC.exists():
-        return PROJECT_SPEC
-    return OFFICIAL_SPEC
+def _request_schema(op: dict[str, Any], resolver: _Resolver) -> dict[str, Any] | None:
+    if "requestBody" not in op:
+        return None
+    body = resolver.deref(op["requestBody"])
+    for media, content in (body.get("content") or {}).items():
+        if "json" in media:
+            return content.get("schema")
+    return None
+
+
+def _responses(op: dict[str, Any], resolver: _Resolver) -> dict[str, ResponseDoc]:
+    responses = {}
+    for status, response in (op.get("responses") or {}).items():
+        response = resolver.deref(response)
+        schema, media_types = None, []
+        for media, content in (response.get("content") or {}).items():
+            media_types.append(media)
+            if schema is None and "json" in media:
+                schema = content.get("schema")
+        headers = {}
+        for name, header in (response.get("headers") or {}).items():
+            header = resolver.deref(header)
+            headers[name] = {
+                "required": bool(header.get("required")),
+                "schema": header.get("schema"),
+            }
+        responses[str(status)] = ResponseDoc(str(status), schema, tuple(media_types), headers)
+    return responses
+
+
+def spec_file(path: str | Path | None = None) -> Path:
+    """The OpenAPI file a run uses: ``path`` when given, else the shipped contract."""
+    return Path(path).resolve() if path is not None else openapi_path()
 
 
 _cache: dict[Path, Spec] = {}
@@ -389,7 +406,7 @@ _cache_lock = threading.Lock()
 
 def load_spec(path: str | Path | None = None) -> Spec:
     """Parse the contract once per file (cached) and return it; raises :class:`SpecError`."""
-    source = Path(path).resolve() if path is not None else default_spec_path()
+    source = spec_file(path)
     with _cache_lock:
         if source in _cache:
             return _cache[source]

@@ -4,12 +4,14 @@
 (a string that is exactly one placeholder keeps the variable's type; in a ``!regex`` pattern the
 value is inserted regex-escaped, so it matches literally). :func:`capture` reads a value out of a
 response: ``$.a.b``, ``$[0].url``, ``$``, ``header:Location`` or ``status``.
+:func:`placeholders` lists the placeholders of a tree, for the scenario linter and for the
+runner's decision to skip a cleanup step whose variables were never set.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from harness import matchers
@@ -26,14 +28,51 @@ class TemplateError(Exception):
     """A template names an unknown variable or filter, or a capture cannot be read."""
 
 
+def uuid_of(url: str) -> str:
+    """The last path segment of an object URL (its uuid, in a ZGW API)."""
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _uuid_filter(name: str, value: Any) -> Any:
+    """``{name|uuid}``: the last path segment of a URL."""
+    if not isinstance(value, str):
+        raise TemplateError(f"{{{name}|uuid}}: the value {value!r} is not a URL")
+    return uuid_of(value)
+
+
+#: The template filters: ``{name|filter}`` -> function(variable name, value).
+FILTERS: dict[str, Callable[[str, Any], Any]] = {"uuid": _uuid_filter}
+
+
 def _apply_filter(value: Any, name: str, filt: str | None) -> Any:
     if filt is None:
         return value
-    if filt == "uuid":
-        if not isinstance(value, str):
-            raise TemplateError(f"{{{name}|uuid}}: the value {value!r} is not a URL")
-        return value.rstrip("/").rsplit("/", 1)[-1]
+    if filt in FILTERS:
+        return FILTERS[filt](name, value)
     raise TemplateError(f"unknown template filter |{filt} in {{{name}|{filt}}}")
+
+
+def placeholders(value: Any) -> list[tuple[str, str | None]]:
+    """Every ``(name, filter)`` of the ``{name}`` / ``{name|filter}`` in a tree.
+
+    ``!regex`` patterns are searched with :data:`REGEX_PLACEHOLDER`, the expression
+    :func:`render_regex` fills in, so an escaped brace (``\\{name}``) or a quantifier
+    (``\\d{4}``) is no placeholder here either.
+    """
+    found: list[tuple[str, str | None]] = []
+    if isinstance(value, str):
+        found.extend((m.group(1), m.group(2)) for m in PLACEHOLDER.finditer(value))
+    elif isinstance(value, matchers.Regex):
+        found.extend((m.group(1), m.group(2)) for m in REGEX_PLACEHOLDER.finditer(value.pattern))
+    elif isinstance(value, dict):
+        for item in value.values():
+            found.extend(placeholders(item))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            found.extend(placeholders(item))
+    elif isinstance(value, matchers.Contains):
+        found.extend(placeholders(list(value.items)))
+    return found
 
 
 def _lookup(variables: Mapping[str, Any], name: str) -> Any:

@@ -130,28 +130,7 @@ def send(
         ):
             response.status = raw.status_code
             response.headers = _headers(raw.headers)
-            chunks: list[bytes] = []
-            size = 0
-            try:
-                for chunk in raw.iter_bytes():
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size > max_body_bytes:
-                        response.truncated = True
-                        response.error = (
-                            f"response body larger than {max_body_bytes} bytes; "
-                            "reading stopped there"
-                        )
-                        break
-                    # The backend already stops reads at the deadline; this also covers a
-                    # client not made by new_client() (per-read timeouts only).
-                    if time.monotonic() > deadline:
-                        response.error = _timeout_note(timeout, started)
-                        break
-            except httpx.TimeoutException:
-                # Caught here, not below, to keep the status, headers and partial body.
-                response.error = _timeout_note(timeout, started)
-            response.body = b"".join(chunks)[: max_body_bytes + 1]
+            _read_body(raw, response, max_body_bytes, deadline, timeout, started)
             if response.error is None and 300 <= raw.status_code < 400:
                 response.error = _redirect_note(url, response.header("Location"))
     except httpx.ConnectError as exc:
@@ -175,6 +154,39 @@ def send(
         operation_id=operation_id,
     )
     return response, exchange
+
+
+def _read_body(
+    raw: httpx.Response,
+    response: Response,
+    max_body_bytes: int,
+    deadline: float,
+    timeout: float,
+    started: float,
+) -> None:
+    """Read the body into ``response``: at most ``max_body_bytes``, and only until the
+    deadline; what stopped the reading goes into ``response.error``."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in raw.iter_bytes():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > max_body_bytes:
+                response.truncated = True
+                response.error = (
+                    f"response body larger than {max_body_bytes} bytes; reading stopped there"
+                )
+                break
+            # The backend already stops reads at the deadline; this also covers a client
+            # not made by new_client() (per-read timeouts only).
+            if time.monotonic() > deadline:
+                response.error = _timeout_note(timeout, started)
+                break
+    except httpx.TimeoutException:
+        # Caught here, not by send(), to keep the status, headers and partial body.
+        response.error = _timeout_note(timeout, started)
+    response.body = b"".join(chunks)[: max_body_bytes + 1]
 
 
 def deadline_note(timeout: float, started: float) -> str:

@@ -1,35 +1,23 @@
 """Loading the KIC contract (openapi.yaml) once and handing out resolved schemas.
 
-The project's own ``openapi.yaml`` is preferred; until it exists the official 1.0.0-rc1 spec
-next to the repository (``../shared/specs``) is used. Both carry identical schemas.
+The file is the one the package ships (:func:`zgw.contract.openapi_path`), the same the harness
+tests against.
 """
 
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-PROJECT_SPEC = Path(__file__).resolve().parent.parent / "openapi.yaml"
-OFFICIAL_SPEC = (
-    Path(__file__).resolve().parent.parent.parent
-    / "shared"
-    / "specs"
-    / "kic-1.0.0-rc1.openapi.yaml"
-)
-
-
-def spec_path() -> Path:
-    """The spec file in use: the project's own, else the official one."""
-    return PROJECT_SPEC if PROJECT_SPEC.exists() else OFFICIAL_SPEC
+from zgw.contract import openapi_path
 
 
 @functools.lru_cache(maxsize=1)
 def spec_text() -> str:
     """The raw YAML text of the spec (served at /api/v1/schema/openapi.yaml)."""
-    return spec_path().read_text(encoding="utf-8")
+    return openapi_path().read_text(encoding="utf-8")
 
 
 @functools.lru_cache(maxsize=1)

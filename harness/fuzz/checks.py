@@ -1,16 +1,19 @@
 """The checks every fuzzed exchange goes through, one small named function each.
 
-Where schemathesis has the check built in it does the work (``not_a_server_error``,
-``status_code_conformance``, ``response_schema_conformance``, ``response_headers_conformance``,
-``negative_data_rejection``); the KIC-specific parts are ours: error bodies may be
-``application/json`` as well as ``application/problem+json`` (the reference implementation
-sends the former), every response carries ``API-version``, and invalid data is rejected with
-exactly 400 when only the body was invalid (a 422 or a 404 is not what the standard says).
-A check returns the :class:`Finding` objects it has (empty: passed).
+Where schemathesis has the check built in it does the work (``status_code_conformance``,
+``response_schema_conformance``, ``response_headers_conformance``, ``negative_data_rejection``);
+the KIC-specific parts are ours: error bodies may be ``application/json`` as well as
+``application/problem+json`` (the reference implementation sends the former), and invalid data
+is rejected with exactly 400 when only the body was invalid (a 422 or a 404 is not what the
+standard says). ``not_a_server_error`` and ``api_version_header`` are the scenario runner's own
+invariants (:func:`harness.checks.server_error`, :func:`harness.checks.api_version`), applied
+to the fuzzed response. A check returns its failures as :class:`~harness.results.CheckResult`
+objects with a ``title`` naming the kind of failure (empty list: passed).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable
@@ -37,22 +40,18 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance as st_status_code_conformance,
 )
 
-from harness.results import Level
+from harness import checks as scenario_checks
+from harness.results import CheckResult, Level
+from zgw.errors import API_VERSION_HEADER, JSON, PROBLEM_JSON
 
-API_VERSION = "API-version"
-ERROR_MEDIA_TYPES = ("application/json", "application/problem+json")
+ERROR_MEDIA_TYPES = (JSON, PROBLEM_JSON)
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One failure of one check on one exchange."""
-
-    check: str
-    title: str
-    message: str
-    level: Level = Level.MUST
-    expected: Any = None
-    actual: Any = None
+def failure(
+    name: str, title: str, message: str, expected: Any = None, actual: Any = None
+) -> CheckResult:
+    """One must-level failure of check ``name``, of the kind ``title``."""
+    return CheckResult(name, False, Level.MUST, message, expected, actual, title=title)
 
 
 @dataclass
@@ -65,10 +64,10 @@ class Exchanged:
     formatless_operation: APIOperation | None = None
 
 
-CheckFunction = Callable[[Exchanged], list[Finding]]
+CheckFunction = Callable[[Exchanged], list[CheckResult]]
 
 
-def _run_builtin(name: str, builtin: Any, ex: Exchanged) -> list[Finding]:
+def _run_builtin(name: str, builtin: Any, ex: Exchanged) -> list[CheckResult]:
     """Run one schemathesis check on the exchange and turn its failures into findings."""
     try:
         ex.case.validate_response(ex.response, checks=[builtin], headers=ex.headers)
@@ -79,32 +78,25 @@ def _run_builtin(name: str, builtin: Any, ex: Exchanged) -> list[Finding]:
     return []
 
 
-def _finding(name: str, failure: Failure) -> Finding:
-    return Finding(name, str(failure.title), str(failure.message))
+def _finding(name: str, found: Failure) -> CheckResult:
+    return failure(name, str(found.title), str(found.message))
 
 
-def not_a_server_error(ex: Exchanged) -> list[Finding]:
+def _failed(check: CheckResult) -> list[CheckResult]:
+    return [] if check.passed else [check]
+
+
+def not_a_server_error(ex: Exchanged) -> list[CheckResult]:
     """No 5xx, whatever was sent."""
-    status = ex.response.status_code
-    if status >= 500:
-        return [
-            Finding(
-                "not_a_server_error",
-                "Server error",
-                f"Received {status}.",
-                expected="< 500",
-                actual=status,
-            )
-        ]
-    return []
+    return _failed(scenario_checks.server_error(ex.response.status_code))
 
 
-def status_code_conformance(ex: Exchanged) -> list[Finding]:
+def status_code_conformance(ex: Exchanged) -> list[CheckResult]:
     """The status is one the operation documents."""
     return _run_builtin("status_code_conformance", st_status_code_conformance, ex)
 
 
-def content_type_conformance(ex: Exchanged) -> list[Finding]:
+def content_type_conformance(ex: Exchanged) -> list[CheckResult]:
     """The Content-Type is documented; JSON errors may be application/json or problem+json."""
     if ex.response.status_code >= 400:
         media = _media_type(ex.response)
@@ -113,7 +105,7 @@ def content_type_conformance(ex: Exchanged) -> list[Finding]:
     return _run_builtin("content_type_conformance", st_content_type_conformance, ex)
 
 
-def response_schema_conformance(ex: Exchanged) -> list[Finding]:
+def response_schema_conformance(ex: Exchanged) -> list[CheckResult]:
     """The body validates against the documented response schema.
 
     Two leniencies, both behaviour of the reference implementation that the standard's
@@ -131,7 +123,7 @@ def response_schema_conformance(ex: Exchanged) -> list[Finding]:
     return findings
 
 
-def _schema_findings(ex: Exchanged, *, validate_formats: bool) -> list[Finding]:
+def _schema_findings(ex: Exchanged, *, validate_formats: bool) -> list[CheckResult]:
     if validate_formats or ex.formatless_operation is None:
         return _run_builtin("response_schema_conformance", st_response_schema_conformance, ex)
     # schemathesis caches one validator per response definition, so the format-free
@@ -150,11 +142,11 @@ def _schema_findings(ex: Exchanged, *, validate_formats: bool) -> list[Finding]:
 _BLANK_FORMAT = re.compile(r'^"" is not a "[\w-]+"$', re.MULTILINE)
 
 
-def _is_blank_format(finding: Finding) -> bool:
+def _is_blank_format(finding: CheckResult) -> bool:
     return bool(_BLANK_FORMAT.search(finding.message))
 
 
-def _is_parse_error_fout(finding: Finding, ex: Exchanged) -> bool:
+def _is_parse_error_fout(finding: CheckResult, ex: Exchanged) -> bool:
     """A 400 to a body that is no JSON at all, lacking only ``invalidParams``."""
     if ex.response.status_code != 400:
         return False
@@ -170,28 +162,18 @@ def _is_parse_error_fout(finding: Finding, ex: Exchanged) -> bool:
     return False
 
 
-def response_headers_conformance(ex: Exchanged) -> list[Finding]:
+def response_headers_conformance(ex: Exchanged) -> list[CheckResult]:
     """Documented response headers are present (when required) and match their schemas."""
     return _run_builtin("response_headers_conformance", st_response_headers_conformance, ex)
 
 
-def api_version_header(ex: Exchanged) -> list[Finding]:
+def api_version_header(ex: Exchanged) -> list[CheckResult]:
     """Every KIC response names the API version in the ``API-version`` header."""
-    values = ex.response.headers.get(API_VERSION.lower()) or []
-    if not values or not values[0].strip():
-        return [
-            Finding(
-                "api_version_header",
-                "API-version header missing",
-                f"The {ex.response.status_code} response has no API-version header.",
-                expected="API-version: <version>",
-                actual=None,
-            )
-        ]
-    return []
+    values = ex.response.headers.get(API_VERSION_HEADER.lower()) or []
+    return _failed(scenario_checks.api_version(values[0] if values else None))
 
 
-def negative_data_rejection(ex: Exchanged) -> list[Finding]:
+def negative_data_rejection(ex: Exchanged) -> list[CheckResult]:
     """Invalid data is refused: 400 for an invalid body, 400 or 404 for invalid parameters."""
     meta = ex.case.meta
     if meta is None or not meta.generation.mode.is_negative:
@@ -204,13 +186,7 @@ def negative_data_rejection(ex: Exchanged) -> list[Finding]:
     config.expected_statuses = expected
     findings = _run_builtin("negative_data_rejection", st_negative_data_rejection, ex)
     return [
-        Finding(
-            f.check,
-            f.title,
-            f.message,
-            expected=" or ".join(expected),
-            actual=ex.response.status_code,
-        )
+        dataclasses.replace(f, expected=" or ".join(expected), actual=ex.response.status_code)
         for f in findings
     ]
 
@@ -247,9 +223,9 @@ ANSWERS_IN_TIME = "answers_in_time"
 ALL_CHECK_NAMES: tuple[str, ...] = (*CHECK_NAMES, ANSWERS_IN_TIME)
 
 
-def run_checks(ex: Exchanged) -> list[Finding]:
+def run_checks(ex: Exchanged) -> list[CheckResult]:
     """Every finding of every check on one exchange."""
-    findings: list[Finding] = []
+    findings: list[CheckResult] = []
     for check in CHECKS:
         findings.extend(check(ex))
     return findings

@@ -20,7 +20,9 @@ from hypothesis import strategies as st
 from schemathesis import Case
 from schemathesis.core.parameters import ParameterLocation
 
-from .world import EXAMPLE_MEDEWERKER, FuzzWorld, uuid_of
+from harness.templating import uuid_of
+
+from .world import EXAMPLE_MEDEWERKER, FuzzWorld
 
 Draw = Callable[[st.SearchStrategy[Any]], Any]
 

@@ -7,17 +7,21 @@ out with the harness's ZGW JWT (through :mod:`.wire`, so the run's timeout bound
 as a whole), every status is recorded for the coverage report, and :mod:`.checks` judges the
 exchange. Each operation becomes one :class:`CaseResult` (``fuzz:<operationId>``) with one
 :class:`CheckResult` per check, or per kind of failure of a check, the first failing exchange
-of each kind and a curl line that replays it.
+of each kind and a curl line that replays it. The run's :class:`~harness.config.RunConfig`
+says everything else: the spec, the token (:meth:`~harness.config.RunConfig.authorization`),
+the timeout, the examples and the seed; the mock DRC is reached through
+:class:`~harness.drc_control.DrcControl`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 import requests
@@ -29,16 +33,17 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import APIOperation, Case, GenerationMode, Response
 from schemathesis.core.parameters import ParameterLocation
 
-from harness.config import DEFAULT_FUZZ_SEED
+from harness.config import DEFAULT_FUZZ_SEED, RunConfig, Selection
+from harness.drc_control import DrcControl, DrcControlError
 from harness.results import CaseResult, CheckResult, Exchange, Level, RunResult
+from harness.spec import spec_file
 from harness.transport import new_client
-from zgw.jwt import bearer
 
 from . import checks as fuzz_checks
 from .constraints import Target, is_positive, shape_case
 from .reproduce import curl_command, reproduction
 from .wire import deadline_session
-from .world import ZAAK_LINK_LISTS, DrcUnavailable, FuzzWorld
+from .world import ZAAK_LINK_LISTS, FuzzWorld
 
 log = logging.getLogger(__name__)
 
@@ -46,20 +51,15 @@ log = logging.getLogger(__name__)
 DEFAULT_SEED = DEFAULT_FUZZ_SEED
 #: Response bodies kept in a recorded exchange, in characters.
 MAX_BODY_CHARS = 4000
-DEFAULT_SPEC = Path(__file__).resolve().parents[2] / "openapi.yaml"
 
 
 class TargetUnreachable(Exception):
     """A request of the fuzz phase got no HTTP answer at all."""
 
 
-def spec_path(config: Any) -> Path:
-    """The spec the run uses: the configured one, else the project's openapi.yaml."""
-    for name in ("spec", "spec_path"):
-        value = getattr(config, name, None)
-        if value:
-            return Path(value)
-    return DEFAULT_SPEC
+def spec_path(config: RunConfig) -> Path:
+    """The spec the run fuzzes: :func:`harness.spec.spec_file` of ``config.spec_path``."""
+    return spec_file(config.spec_path)
 
 
 def load_schema(path: Path, *, validate_formats: bool = True) -> schemathesis.BaseSchema:
@@ -79,16 +79,17 @@ def operation_id(operation: APIOperation) -> str:
     return str(operation.definition.raw["operationId"])
 
 
-def operations(schema: schemathesis.BaseSchema, config: Any = None) -> list[APIOperation]:
+def operations(
+    schema: schemathesis.BaseSchema, selection: Selection | None = None
+) -> list[APIOperation]:
     """The spec's operations in document order, narrowed by the run's operation selection.
 
-    ``config.selection.operations`` (when not empty) keeps only those operationIds and
-    ``config.selection.exclude_operations`` drops some; tag and id selections are about
-    scenarios and leave the fuzz phase whole.
+    ``selection.operations`` (when not empty) keeps only those operationIds and
+    ``selection.exclude_operations`` drops some; tag and id selections are about scenarios and
+    leave the fuzz phase whole.
     """
-    selection = getattr(config, "selection", None)
-    wanted = set(getattr(selection, "operations", None) or ())
-    unwanted = set(getattr(selection, "exclude_operations", None) or ())
+    chosen = selection or Selection()
+    wanted, unwanted = set(chosen.operations), set(chosen.exclude_operations)
     found = [result.ok() for result in schema.get_all_operations()]
     return [
         op
@@ -101,7 +102,7 @@ def operations(schema: schemathesis.BaseSchema, config: Any = None) -> list[APIO
 class FindingRecord:
     """One kind of failure of one check on an operation: first occurrence and a count."""
 
-    finding: fuzz_checks.Finding
+    finding: CheckResult
     exchange_index: int
     curl: str
     count: int = 1
@@ -142,7 +143,7 @@ class OperationFuzzer:
         except TargetUnreachable as exc:
             error = f"the target did not answer: {exc}"
             self.unreachable = True
-        except DrcUnavailable as exc:
+        except DrcControlError as exc:
             error = f"the mock DRC did not answer a set-up request: {exc}"
         except Exception as exc:  # a harness or generation bug must not end the whole phase
             log.exception("fuzzing %s failed", self.target.operation_id)
@@ -219,8 +220,8 @@ class OperationFuzzer:
             if url:
                 self.world.created.append(url)
 
-    def _add_finding(self, finding: fuzz_checks.Finding, response: Response) -> None:
-        key = (finding.check, finding.title)
+    def _add_finding(self, finding: CheckResult, response: Response) -> None:
+        key = (finding.name, finding.title)
         if key in self.findings:
             self.findings[key].count += 1
             return
@@ -233,14 +234,13 @@ class OperationFuzzer:
 
     def _add_timeout(self, case: Case, headers: dict[str, str], exc: Exception) -> None:
         """No answer in time: a failure of ``answers_in_time``; the phase goes on."""
-        finding = fuzz_checks.Finding(
+        finding = fuzz_checks.failure(
             fuzz_checks.ANSWERS_IN_TIME,
             "No answer in time",
             f"No response within {self.timeout} s ({type(exc).__name__}).",
             expected=f"a response within {self.timeout} s",
-            actual=None,
         )
-        key = (finding.check, finding.title)
+        key = (finding.name, finding.title)
         if key in self.findings:
             self.findings[key].count += 1
             return
@@ -295,21 +295,16 @@ class OperationFuzzer:
                 )
             for record in records:
                 f = record.finding
+                counted = f"{f.title} ({record.count} of {total} requests). {f.message}"
                 case.checks.append(
-                    CheckResult(
-                        name,
-                        False,
-                        f.level,
-                        f"{f.title} ({record.count} of {total} requests). {f.message}".strip(),
-                        expected=f.expected,
-                        actual=f.actual,
-                        exchange_index=record.exchange_index,
+                    dataclasses.replace(
+                        f, message=counted.strip(), exchange_index=record.exchange_index
                     )
                 )
         if self.findings:
             case.reproduce = reproduction(
                 self.client_id,
-                [(f"{r.finding.check}: {r.finding.title}", r.curl) for r in self.findings.values()],
+                [(f"{r.finding.name}: {r.finding.title}", r.curl) for r in self.findings.values()],
             )
         if self.notes:
             case.title += f" ({'; '.join(self.notes)})"
@@ -353,67 +348,68 @@ def exchange_of(response: Response, operation_id: str) -> Exchange:
     )
 
 
-def run_fuzz(config: Any, run_result: RunResult) -> None:
-    """Fuzz every operation of the spec against ``config.target``; append one case each.
+@contextlib.contextmanager
+def _fuzz_world(
+    config: RunConfig, run_result: RunResult, drc: DrcControl | None
+) -> Iterator[FuzzWorld]:
+    """The world of the phase: a KIC client sending the run's token, the DRC, the pools."""
 
-    ``config`` is the run's :class:`harness.config.RunConfig` (target = API root, client_id,
-    secret, drc_url, timeout, fuzz_examples, fuzz_seed). Sets ``run_result.fuzz_seed`` and
-    records every observed status with ``run_result.record_status``.
+    class _Auth(httpx.Auth):
+        def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
+            request.headers["Authorization"] = config.authorization() or ""
+            yield request
+
+    with contextlib.ExitStack() as stack:
+        if drc is None and config.drc_url:
+            drc = stack.enter_context(DrcControl(config.drc_url, config.timeout))
+        kic = stack.enter_context(new_client(config.timeout, config.target + "/", _Auth()))
+        world = FuzzWorld(kic, drc, on_status=run_result.record_status, timeout=config.timeout)
+        try:
+            yield world
+        finally:
+            world.cleanup()
+
+
+def run_fuzz(config: RunConfig, run_result: RunResult, drc: DrcControl | None = None) -> None:
+    """Fuzz the selected operations of the spec against ``config.target``; one case each.
+
+    Uses ``config``'s target, credentials, timeout, ``fuzz_examples``, ``fuzz_seed``, spec and
+    operation selection; ``drc`` (else one made for ``config.drc_url``) supplies documents and
+    zaken. Sets ``run_result.fuzz_seed`` and records every observed status with
+    ``run_result.record_status``.
     """
-    seed = config.fuzz_seed if getattr(config, "fuzz_seed", None) is not None else DEFAULT_SEED
+    seed = config.fuzz_seed
     run_result.fuzz_seed = seed
     run_result.settings.setdefault("fuzz_examples", config.fuzz_examples)
     run_result.settings.setdefault("fuzz_seed", seed)
     schema = load_schema(spec_path(config))
     formatless = load_schema(spec_path(config), validate_formats=False)
-    base_url = str(config.target).rstrip("/")
-    timeout = float(getattr(config, "timeout", None) or 30.0)
-
-    def authorization() -> str:
-        return bearer(config.client_id, config.secret)
-
-    class _Auth(httpx.Auth):
-        def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
-            request.headers["Authorization"] = authorization()
-            yield request
-
-    drc_url = getattr(config, "drc_url", None)
-    with (
-        new_client(timeout, base_url + "/", _Auth()) as kic,
-        new_client(timeout, drc_url or "http://unused") as drc,
-        deadline_session(timeout) as session,
-    ):
-        world = FuzzWorld(
-            kic, drc if drc_url else None, on_status=run_result.record_status, timeout=timeout
-        )
+    with _fuzz_world(config, run_result, drc) as world, deadline_session(config.timeout) as session:
+        gone: str | None = None
         try:
-            gone: str | None = None
-            try:
-                world.build_pools()
-            except DrcUnavailable as exc:
-                gone = f"not fuzzed: the mock DRC did not answer a set-up request: {exc}"
-            for operation in operations(schema, config):
-                if gone is not None:
-                    run_result.cases.append(not_fuzzed(operation, seed, gone))
-                    continue
-                fuzzer = OperationFuzzer(
-                    operation=operation,
-                    world=world,
-                    session=session,
-                    base_url=base_url,
-                    authorization=authorization,
-                    record_status=run_result.record_status,
-                    examples=int(config.fuzz_examples),
-                    seed=seed,
-                    timeout=timeout,
-                    client_id=str(config.client_id),
-                    formatless_operation=formatless.find_operation_by_id(operation_id(operation)),
+            world.build_pools()
+        except DrcControlError as exc:
+            gone = f"not fuzzed: the mock DRC did not answer a set-up request: {exc}"
+        for operation in operations(schema, config.selection):
+            if gone is not None:
+                run_result.cases.append(not_fuzzed(operation, seed, gone))
+                continue
+            fuzzer = OperationFuzzer(
+                operation=operation,
+                world=world,
+                session=session,
+                base_url=config.target,
+                authorization=lambda: config.authorization() or "",
+                record_status=run_result.record_status,
+                examples=config.fuzz_examples,
+                seed=seed,
+                timeout=config.timeout,
+                client_id=config.client_id,
+                formatless_operation=formatless.find_operation_by_id(operation_id(operation)),
+            )
+            run_result.cases.append(fuzzer.run())
+            if fuzzer.unreachable:
+                gone = (
+                    "not fuzzed: the target stopped answering during "
+                    f"fuzz:{operation_id(operation)}"
                 )
-                run_result.cases.append(fuzzer.run())
-                if fuzzer.unreachable:
-                    gone = (
-                        "not fuzzed: the target stopped answering during "
-                        f"fuzz:{operation_id(operation)}"
-                    )
-        finally:
-            world.cleanup()

@@ -88,25 +88,7 @@ class DeadlineAdapter(BaseAdapter):
             raise requests.ConnectionError(f"{type(exc).__name__}: {exc}", request=request) from exc
         except httpx.InvalidURL as exc:
             raise requests.exceptions.InvalidURL(str(exc), request=request) from exc
-        version = 10 if answer.http_version == "HTTP/1.0" else 11
-        response = HTTPResponse(
-            body=io.BytesIO(raw),
-            # Latin-1 on both sides, as http.client reads header bytes for urllib3.
-            headers=HTTPHeaderDict(
-                [
-                    (name.decode("latin-1"), value.decode("latin-1"))
-                    for name, value in answer.headers.raw
-                ]
-            ),
-            status=answer.status_code,
-            version=version,
-            version_string=answer.http_version,
-            reason=answer.reason_phrase,
-            preload_content=False,
-            request_method=method,
-            request_url=url,
-        )
-        return self._builder.build_response(request, response)
+        return self._builder.build_response(request, _urllib3_response(answer, raw, method, url))
 
     def close(self) -> None:
         self._client.close()
@@ -127,6 +109,27 @@ def deadline_session(timeout: float) -> requests.Session:
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+def _urllib3_response(answer: httpx.Response, raw: bytes, method: str, url: str) -> HTTPResponse:
+    """The urllib3 response :mod:`requests` builds its own from, as its adapter would."""
+    return HTTPResponse(
+        body=io.BytesIO(raw),
+        # Latin-1 on both sides, as http.client reads header bytes for urllib3.
+        headers=HTTPHeaderDict(
+            [
+                (name.decode("latin-1"), value.decode("latin-1"))
+                for name, value in answer.headers.raw
+            ]
+        ),
+        status=answer.status_code,
+        version=10 if answer.http_version == "HTTP/1.0" else 11,
+        version_string=answer.http_version,
+        reason=answer.reason_phrase,
+        preload_content=False,
+        request_method=method,
+        request_url=url,
+    )
 
 
 def _wire_headers(request: requests.PreparedRequest) -> list[tuple[str, bytes]]:

@@ -5,7 +5,8 @@ Fuzzing read, update and delete operations on random uuids only ever tests the 4
 klanten, contactmomenten, verzoeken and one object of every relation resource (the
 create -> read -> update chains), and for every delete example a fresh object of its own
 (create -> delete), so deletes neither hit 404 nor cascade into the pool. Documents and zaken
-come from the mock DRC's control API (``/_mock/``), because the KIC fetches them.
+come from the mock DRC, through :class:`~harness.drc_control.DrcControl`, because the KIC
+fetches them.
 Everything it created is deleted again by :meth:`FuzzWorld.cleanup`.
 """
 
@@ -21,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from harness.drc_control import DrcControl, zaken_path
 from harness.transport import request_deadline
 
 log = logging.getLogger(__name__)
@@ -50,14 +52,9 @@ SINGULAR = {
 ZAAK_RELATIONS = {"objectcontactmomenten": "contactmoment", "objectverzoeken": "verzoek"}
 #: The Zaken API list a KIC consults before deleting an object relation (mock DRC path).
 ZAAK_LINK_LISTS = {
-    "objectcontactmomenten": "/zaken/api/v1/zaakcontactmomenten",
-    "objectverzoeken": "/zaken/api/v1/zaakverzoeken",
+    "objectcontactmomenten": zaken_path("zaakcontactmomenten"),
+    "objectverzoeken": zaken_path("zaakverzoeken"),
 }
-
-
-def uuid_of(url: str) -> str:
-    """The last path segment of an object URL."""
-    return url.rstrip("/").rsplit("/", 1)[-1]
 
 
 def relative_path(url: str) -> str:
@@ -66,23 +63,20 @@ def relative_path(url: str) -> str:
     return f"{collection.rsplit('/', 1)[-1]}/{uuid_}"
 
 
-class DrcUnavailable(Exception):
-    """The mock DRC did not answer a set-up request; the message names the request."""
-
-
 @dataclass
 class FuzzWorld:
     """Creates and remembers the objects the fuzz phase needs on the target and the DRC.
 
     ``kic`` is an httpx client whose base URL is the target's API root and which sends the
-    harness's Authorization; ``drc`` is one for the mock DRC (None: no DRC configured). Both
-    should come from :func:`harness.transport.new_client` (see :mod:`.wire`): every set-up
-    request is then bounded, as a whole, by ``timeout`` seconds. ``on_status`` receives
-    (operationId, status) of every set-up request.
+    harness's Authorization; it should come from :func:`harness.transport.new_client` (see
+    :mod:`.wire`): every set-up request is then bounded, as a whole, by ``timeout`` seconds.
+    ``drc`` controls the mock DRC (None: no DRC configured); it raises
+    :class:`~harness.drc_control.DrcControlError` naming the call when the DRC fails.
+    ``on_status`` receives (operationId, status) of every set-up request.
     """
 
     kic: httpx.Client
-    drc: httpx.Client | None
+    drc: DrcControl | None
     on_status: Callable[[str, int], None] = lambda op, status: None
     timeout: float = 30.0
     pools: dict[str, list[str]] = field(default_factory=dict)
@@ -96,15 +90,6 @@ class FuzzWorld:
         # set-up for as long as it likes; the deadline bounds the request, body included.
         with request_deadline(self.timeout):
             return client.request(method, url, **kwargs)
-
-    def _drc_request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        assert self.drc is not None
-        try:
-            return self._request(self.drc, method, path, **kwargs)
-        except httpx.HTTPError as exc:
-            raise DrcUnavailable(
-                f"{method} {self.drc.base_url.join(path)}: {type(exc).__name__}: {exc}"
-            ) from None
 
     # -- the target ------------------------------------------------------------------------
 
@@ -207,22 +192,18 @@ class FuzzWorld:
     def document(self) -> str:
         """URL of a new document in the mock DRC (an unreachable URL without one)."""
         if self.drc is not None:
-            response = self._drc_request("POST", "/_mock/documents", json={})
-            if response.status_code == 201:
-                return str(response.json()["url"])
+            return str(self.drc.create_document()["url"])
         return f"{UNREACHABLE_ROOT}/documenten/api/v1/enkelvoudiginformatieobjecten/{_uuid()}"
 
     def zaak(self, *, contactmoment: str | None = None, verzoek: str | None = None) -> str:
         """URL of a new zaak in the mock DRC's Zaken API that links the given KIC object."""
         if self.drc is not None:
-            response = self._drc_request("POST", "/_mock/zaken", json={})
-            if response.status_code == 201:
-                url = str(response.json()["url"])
-                link = {"zaak": url}
-                link.update({"contactmoment": contactmoment} if contactmoment else {})
-                link.update({"verzoek": verzoek} if verzoek else {})
-                self._drc_request("POST", "/_mock/zaken/links", json=link)
-                return url
+            url = str(self.drc.create_zaak()["url"])
+            link = {"zaak": url}
+            link.update({"contactmoment": contactmoment} if contactmoment else {})
+            link.update({"verzoek": verzoek} if verzoek else {})
+            self.drc.link_zaak(link)
+            return url
         return f"{UNREACHABLE_ROOT}/zaken/api/v1/zaken/{_uuid()}"
 
     def forget_zaak_link_once(self, collection: str) -> int | None:
@@ -241,12 +222,11 @@ class FuzzWorld:
             "body": [],
             "count": 1,
         }
-        response = self._drc_request("POST", "/_mock/faults", json=rule)
-        return int(response.json()["id"]) if response.status_code == 201 else None
+        return int(self.drc.add_fault(rule)["id"])
 
     def remove_fault(self, rule_id: int | None) -> None:
         if self.drc is not None and rule_id is not None:
-            self._drc_request("DELETE", f"/_mock/faults/{rule_id}")
+            self.drc.remove_fault(rule_id)
 
 
 def klant_body(n: int) -> dict[str, Any]:

@@ -43,13 +43,7 @@ def _matrix(title: str, label: str, rows: dict) -> str:
 
 
 def _coverage(run: RunResult) -> str:
-    from harness.spec import SpecError, load_spec
-
-    try:
-        spec = load_spec(run.settings.get("spec_path"))
-        documented = {op.operation_id: op.documented_statuses() for op in spec.operations.values()}
-    except (SpecError, OSError):
-        documented = {}
+    documented = run.documented_statuses
     ops = sorted(set(documented) | set(run.observed_statuses))
     statuses = sorted(
         {s for v in documented.values() for s in v}

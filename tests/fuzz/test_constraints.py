@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 
 from harness.fuzz.constraints import Target, rsins
-from harness.fuzz.world import relative_path, uuid_of
+from harness.fuzz.world import relative_path
+from harness.templating import uuid_of
 from reference_kic.rules import rsin_problems
 
 

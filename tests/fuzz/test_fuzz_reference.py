@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from harness.fuzz.checks import ALL_CHECK_NAMES
-from harness.fuzz.runner import DEFAULT_SPEC
 from harness.results import CaseResult
+from zgw.contract import openapi_path
 
 SUCCESS = {
     "list": 200,
@@ -38,7 +38,7 @@ def describe_failures(cases: Iterable[CaseResult]) -> str:
 
 
 def spec_operation_ids() -> list[str]:
-    spec = yaml.safe_load(DEFAULT_SPEC.read_text(encoding="utf-8"))
+    spec = yaml.safe_load(openapi_path().read_text(encoding="utf-8"))
     return [
         op["operationId"]
         for item in spec["paths"].values()

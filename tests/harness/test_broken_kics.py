@@ -16,7 +16,7 @@ import pytest
 from harness.config import RunConfig
 from harness.environment import embedded_environment
 from harness.results import Outcome, RunResult
-from harness.runner import run
+from harness.run import run
 from harness.scenarios import Scenario, load_library
 
 FAILED, WARNING = Outcome.FAILED, Outcome.WARNING

@@ -10,7 +10,7 @@ import pytest
 
 from harness.environment import embedded_environment
 from harness.results import Outcome
-from harness.runner import run
+from harness.run import run
 from harness.scenarios import load_library
 
 pytestmark = pytest.mark.slow

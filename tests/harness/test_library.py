@@ -10,7 +10,7 @@ import pytest
 
 from harness.environment import embedded_environment
 from harness.results import Level, Outcome
-from harness.runner import run
+from harness.run import run
 from harness.scenarios import DEFAULT_LIBRARY, lint, load_library
 from harness.spec import load_spec
 

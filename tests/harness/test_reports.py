@@ -13,6 +13,7 @@ from rich.console import Console
 
 from harness.report import html, json_report, junit, terminal
 from harness.results import CaseResult, CheckResult, Exchange, Level, RunResult
+from harness.spec import load_spec
 from zgw.jwt import bearer
 
 TOKEN = bearer("vendor", "vendor-secret-long-enough-for-hs256-keys")
@@ -51,6 +52,7 @@ def run_result() -> RunResult:
         started_at="2026-01-01T00:00:00+00:00",
         spec_version="1.0.0-rc1",
         fuzz_seed=20201,
+        documented_statuses=load_spec().documented_statuses(),  # as harness.run sets it
     )
     result.cases = [
         case("ok", Level.MUST, True),

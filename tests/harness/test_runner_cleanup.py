@@ -18,7 +18,8 @@ from rich.console import Console
 from harness.config import RunConfig
 from harness.report import html, json_report, junit, terminal
 from harness.results import Outcome, RunResult
-from harness.runner import RunContext, run, run_scenario
+from harness.run import run
+from harness.runner import RunContext, run_scenario
 from harness.scenarios import Scenario, load_library
 from harness.spec import load_spec
 

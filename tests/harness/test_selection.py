@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from harness.config import RunConfig, Selection
+from harness.drc_control import DrcControl
 from harness.report import redact
 from harness.scenarios import load_library
 
@@ -57,7 +58,8 @@ def test_capabilities_follow_the_config() -> None:
         drc_url="http://drc:8500/",
     )
     assert full.available_capabilities() == {"drc", "zaken", "narrow-client"}
-    assert full.documents_root == "http://drc:8500/documenten/api/v1"
+    with DrcControl(full.drc_url) as drc:
+        assert drc.documents_root == "http://drc:8500/documenten/api/v1"
     assert "s3cr3t-value" not in json.dumps(full.describe())  # settings carry no secret
 
 
