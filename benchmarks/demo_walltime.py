@@ -48,7 +48,7 @@ def phases(fuzz_examples: int, workdir: Path) -> dict[str, float]:
     from harness.environment import embedded_environment
     from harness.fuzz import run_fuzz
     from harness.report import html, json_report, junit, terminal
-    from harness.runner import run
+    from harness.run import run
 
     figures = {"start-up: imports (fresh interpreter)": import_s}
     with embedded_environment(fuzz_examples=fuzz_examples) as config:

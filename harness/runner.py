@@ -295,12 +295,3 @@ def run_scenario(scenario: Scenario, context: RunContext) -> CaseResult:
     case = _ScenarioRun(scenario, context).execute()
     case.reproduce = context.config.reproduce_command(scenario.id)
     return case
-
-
-def __getattr__(name: str) -> Any:
-    # The whole run moved to harness.run; imports of harness.runner.run keep working.
-    if name == "run":
-        from harness.run import run
-
-        return run
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,11 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import httpcore
 import httpx
 
 from harness.results import Exchange
-from zgw.deadline import DeadlineBackend, request_deadline
+from zgw.deadline import deadline_transport, request_deadline
 
 #: At most this much of a body is kept in an Exchange for the reports.
 REPORT_BODY_LIMIT = 64_000
@@ -66,23 +65,12 @@ def new_client(
 ) -> httpx.Client:
     """An HTTP client that never follows redirects, ignores proxy environment variables and
     keeps to the deadline of :func:`send` / :func:`request_deadline` (see
-    :class:`DeadlineBackend`).
+    :class:`zgw.deadline.DeadlineBackend`).
 
     ``timeout`` (per network step; httpx's default when None) matters only outside a
     deadline; ``base_url`` and ``auth`` are httpx's.
     """
-    transport = httpx.HTTPTransport(trust_env=False)
-    # httpx 0.28 has no public way to choose httpcore's network backend (encode/httpx
-    # discussion 3180), so its pool is replaced by one with the same settings (httpx's
-    # defaults) on the deadline backend. Connections are pooled and reused as before.
-    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
-    transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(trust_env=False),
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        network_backend=DeadlineBackend(),
-    )
+    transport = deadline_transport()
     return httpx.Client(
         transport=transport,
         follow_redirects=False,

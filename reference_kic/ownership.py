@@ -11,28 +11,18 @@ from __future__ import annotations
 import os
 import secrets
 
-#: Where the kernel describes processes (Linux); elsewhere owners are told apart by pid only.
-PROCFS = "/proc"
+from zgw import procfs
+
 #: A start time that cannot be read: the pid alone decides.
-UNKNOWN_START = "?"
+UNKNOWN_START = procfs.UNKNOWN
 
 
 def process_start(pid: int) -> str | None:
     """The kernel's start time of ``pid``; None: no such process (or a zombie).
 
-    :data:`UNKNOWN_START` where /proc is not available. The only function that reads /proc.
+    :data:`UNKNOWN_START` where /proc is not available (see :mod:`zgw.procfs`).
     """
-    if not os.path.exists(f"{PROCFS}/self/stat"):
-        return UNKNOWN_START  # no procfs (macOS, ...): os.kill alone tells whether it runs
-    try:
-        with open(f"{PROCFS}/{pid}/stat", encoding="ascii") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return None
-    except OSError:
-        return UNKNOWN_START
-    # fields[0] is the state: a zombie is dead for our purpose; fields[19] is field 22, starttime.
-    return None if fields[0] == "Z" else fields[19]
+    return procfs.start_time(pid)
 
 
 _identity: tuple[int, str] | None = None

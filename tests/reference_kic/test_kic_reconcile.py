@@ -26,7 +26,6 @@ from kic_testkit import (
 )
 from polling import wait_for
 
-from reference_kic import ownership
 from reference_kic.app import create_app
 from reference_kic.config import DrcCredential, KicConfig
 from reference_kic.defects import Defects
@@ -35,6 +34,7 @@ from reference_kic.ownership import new_owner, owner_alive, process_identity
 from reference_kic.reconcile import Reconciler, Round
 from reference_kic.remote import RemoteApis
 from reference_kic.storage import Store
+from zgw import procfs
 
 TIMEOUT = 0.5  # the KIC's DRC timeout in these tests
 LATER = 3600.0  # a round "an hour later": every settle period has passed
@@ -237,7 +237,7 @@ def test_work_of_a_dead_process_is_taken_over_and_a_live_ones_is_not(served, drc
 
 def test_without_procfs_a_live_owner_is_still_alive(monkeypatch, tmp_path):
     owner = new_owner()
-    monkeypatch.setattr(ownership, "PROCFS", str(tmp_path / "no-procfs"))
+    monkeypatch.setattr(procfs, "PROCFS", tmp_path / "no-procfs")
     assert owner_alive(owner)
     assert not owner_alive("999999999:?/deadbeef")
 

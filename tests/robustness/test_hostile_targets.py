@@ -27,7 +27,7 @@ from pytest_httpserver import HTTPServer
 
 from harness.config import RunConfig, Selection
 from harness.results import Outcome, RunResult
-from harness.runner import run
+from harness.run import run
 
 TIMEOUT = 2.0
 #: create (POST), list (GET collection) and read (GET item), with their set-up and clean-up.
