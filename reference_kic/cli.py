@@ -14,6 +14,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from zgw.serving import listen_problem
+
 from .config import ConfigError, KicConfig
 from .defects import DEFECTS
 from .storage import StorageError
@@ -83,6 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.workers < 1 or args.threads < 1:
         print("reference-kic: --workers and --threads must be at least 1", file=sys.stderr)
+        return 2
+    problem = listen_problem(args.host, args.port)
+    if problem:  # one line now, instead of gunicorn retrying the bind for seconds
+        print(f"reference-kic: {problem}", file=sys.stderr)
         return 2
     try:
         config = load_config(args)
