@@ -1,4 +1,5 @@
-"""Configuration of the reference KIC: storage, public URL, API clients, DRC credentials, defects.
+"""Configuration of the reference KIC: storage, public URL, API clients, DRC credentials,
+answer profile, defects.
 
 A configuration comes from code (``KicConfig(...)``), from a YAML/JSON file
 (``KicConfig.from_file``) or from ``KIC_*`` environment variables (``KicConfig.from_env``).
@@ -20,6 +21,7 @@ from zgw.jwt import Client
 
 from .defects import DEFECTS as DEFECTS  # re-exported: the CLIs list them from here
 from .defects import Defects, UnknownDefect
+from .profiles import DEFAULT, Profile, UnknownProfile, profile_named
 
 ALL_SCOPES = frozenset(
     {"klanten.lezen", "klanten.aanmaken", "klanten.bijwerken", "klanten.verwijderen"}
@@ -52,9 +54,13 @@ class KicConfig:
     defects: Defects = field(default_factory=Defects)
     #: Seconds between reconciler rounds (see reconcile.py); 0 switches the reconciler off.
     reconcile_interval: float = 2.0
+    #: How it answers where the contract and the VNG reference differ (profiles.py); a name
+    #: ("default", "vng") is turned into the :class:`Profile` on creation.
+    profile: Profile = DEFAULT
 
     def __post_init__(self) -> None:
         self.defects = parse_defects(self.defects, "defects")
+        self.profile = parse_profile(self.profile, "profile")
         if self.public_base_url is not None:
             self.public_base_url = self.public_base_url.rstrip("/")
 
@@ -87,6 +93,7 @@ class KicConfig:
             "http_timeout",
             "reconcile_interval",
             "defects",
+            "profile",
         }
         unknown = sorted(set(data) - known)
         if unknown:
@@ -99,6 +106,7 @@ class KicConfig:
             "clients": parse_clients(data.get("clients", {}), f"{source}: clients"),
             "drc_credentials": parse_drc_credentials(data.get("drc", []), f"{source}: drc"),
             "defects": parse_defects(data.get("defects", []), f"{source}: defects"),
+            "profile": parse_profile(data.get("profile", DEFAULT), f"{source}: profile"),
         }
         if "http_timeout" in data:
             timeout = data["http_timeout"]
@@ -116,7 +124,7 @@ class KicConfig:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> KicConfig:
-        """Read KIC_DB, KIC_PUBLIC_BASE_URL, KIC_CONFIG (a file) and KIC_DEFECTS."""
+        """Read KIC_DB, KIC_PUBLIC_BASE_URL, KIC_CONFIG (a file), KIC_DEFECTS and KIC_PROFILE."""
         env = os.environ if environ is None else environ
         data: dict[str, Any] = {}
         source = "environment"
@@ -129,6 +137,8 @@ class KicConfig:
             )
         if env.get("KIC_DEFECTS"):
             data["defects"] = [d for d in env["KIC_DEFECTS"].split(",") if d.strip()]
+        if env.get("KIC_PROFILE"):
+            data["profile"] = parse_profile(env["KIC_PROFILE"], "KIC_PROFILE")
         overrides = {
             "db_path": env.get("KIC_DB"),
             "public_base_url": env.get("KIC_PUBLIC_BASE_URL"),
@@ -151,6 +161,16 @@ def parse_interval(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1e6:
         raise ConfigError(f"{where}: expected a number of seconds >= 0 (0 switches it off)")
     return float(value)
+
+
+def parse_profile(value: Any, where: str) -> Profile:
+    """A profile by name (or the profile itself), refusing unknown names with the valid ones."""
+    if not isinstance(value, (str, Profile)):
+        raise ConfigError(f"{where}: expected a profile name")
+    try:
+        return profile_named(value)
+    except UnknownProfile as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def parse_defects(value: Any, where: str) -> Defects:
