@@ -35,9 +35,6 @@ from zgw.errors import JSON, PROBLEM_JSON
 if TYPE_CHECKING:
     from harness.spec import ResponseProblem, Spec
 
-#: Where the evidence lives (shared with the other helpers as /work/shared/reference/...).
-FACTS = "kic-reference-behaviour.md"
-
 
 @dataclass(frozen=True)
 class Point:
@@ -369,11 +366,3 @@ def blank_query_only(spec: Spec, operation_id: str, query: Mapping[str, Any]) ->
         if name not in parameters or spec.schema_errors(parameters[name].schema, value):
             return False
     return True
-
-
-def point(point_id: str) -> Point:
-    """The point named ``point_id`` (KeyError for an unknown one)."""
-    for candidate in POINTS:
-        if candidate.id == point_id:
-            return candidate
-    raise KeyError(f"no compatibility point {point_id!r}")
