@@ -219,7 +219,8 @@ def _respond(
     detail: str,
     invalid_params: Any = None,
 ) -> None:
-    if status == 404 and _outside_django_routes(req.path):
+    if _outside_django_routes(req.path):
+        # Django's router answers these before DRF sees them: no auth, no 405, just its 404.
         _framework_page(resp)
         return
     if code in _FRAMEWORK_MESSAGES:
