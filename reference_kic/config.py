@@ -1,4 +1,5 @@
-"""Configuration of the reference KIC: storage, public URL, API clients, DRC credentials, defects.
+"""Configuration of the reference KIC: storage, public URL, API clients, DRC credentials,
+answer profile, defects.
 
 A configuration comes from code (``KicConfig(...)``), from a YAML/JSON file
 (``KicConfig.from_file``) or from ``KIC_*`` environment variables (``KicConfig.from_env``).
@@ -21,6 +22,7 @@ from zgw.jwt import Client
 
 from .defects import DEFECTS as DEFECTS  # re-exported: the CLIs list them from here
 from .defects import Defects, UnknownDefect
+from .profiles import DEFAULT, Profile, UnknownProfile, profile_named
 
 ALL_SCOPES = frozenset(
     {"klanten.lezen", "klanten.aanmaken", "klanten.bijwerken", "klanten.verwijderen"}
@@ -78,9 +80,13 @@ class KicConfig:
     #: build the KIC's URLs besides the address the connection reached and localhost,
     #: 127.0.0.1 and [::1] on the server's own port (see urls.py).
     allowed_hosts: tuple[str, ...] = ()
+    #: How it answers where the contract and the VNG reference differ (profiles.py); a name
+    #: ("default", "vng") is turned into the :class:`Profile` on creation.
+    profile: Profile = DEFAULT
 
     def __post_init__(self) -> None:
         self.defects = parse_defects(self.defects, "defects")
+        self.profile = parse_profile(self.profile, "profile")
         if self.public_base_url is not None:
             self.public_base_url = self.public_base_url.rstrip("/")
         self.allowed_hosts = parse_allowed_hosts(self.allowed_hosts, "allowed_hosts")
@@ -115,6 +121,7 @@ class KicConfig:
             "reconcile_interval",
             "defects",
             "allowed_hosts",
+            "profile",
         }
         unknown = sorted(set(data) - known)
         if unknown:
@@ -130,6 +137,7 @@ class KicConfig:
             "allowed_hosts": parse_allowed_hosts(
                 data.get("allowed_hosts", ()), f"{source}: allowed_hosts"
             ),
+            "profile": parse_profile(data.get("profile", DEFAULT), f"{source}: profile"),
         }
         if "http_timeout" in data:
             timeout = data["http_timeout"]
@@ -148,7 +156,7 @@ class KicConfig:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> KicConfig:
         """Read KIC_DB, KIC_PUBLIC_BASE_URL, KIC_CONFIG (a file), KIC_RECONCILE_INTERVAL,
-        KIC_DEFECTS and KIC_ALLOWED_HOSTS (comma-separated; added to the file's)."""
+        KIC_DEFECTS, KIC_PROFILE and KIC_ALLOWED_HOSTS (comma-separated; added to the file's)."""
         env = os.environ if environ is None else environ
         data: dict[str, Any] = {}
         source = "environment"
@@ -169,6 +177,8 @@ class KicConfig:
                 data.get("allowed_hosts", ()), f"{source}: allowed_hosts"
             )
             data["allowed_hosts"] = from_file + from_env
+        if env.get("KIC_PROFILE"):
+            data["profile"] = parse_profile(env["KIC_PROFILE"], "KIC_PROFILE")
         overrides = {
             "db_path": env.get("KIC_DB"),
             "public_base_url": env.get("KIC_PUBLIC_BASE_URL"),
@@ -212,6 +222,16 @@ def parse_allowed_hosts(value: Any, where: str) -> tuple[str, ...]:
         shown = f"[{host}]" if ":" in host else host
         hosts.append(shown if port is None else f"{shown}:{port}")
     return tuple(hosts)
+
+
+def parse_profile(value: Any, where: str) -> Profile:
+    """A profile by name (or the profile itself), refusing unknown names with the valid ones."""
+    if not isinstance(value, (str, Profile)):
+        raise ConfigError(f"{where}: expected a profile name")
+    try:
+        return profile_named(value)
+    except UnknownProfile as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def parse_defects(value: Any, where: str) -> Defects:
