@@ -26,6 +26,7 @@ from .handlers import (
     RootResource,
     SchemaResource,
     UpdatableItemResource,
+    invalid_params_unnamed,
     validation_422,
 )
 from .kinds import KINDS
@@ -96,6 +97,8 @@ def create_app(config: KicConfig) -> KicApp:
     errors.install(app, API_VERSION, exempt_prefixes=(f"{API_PREFIX}/schema/",))
     if config.defects.validation_422:
         app.add_error_handler(errors.ValidationFailed, validation_422)
+    elif config.defects.invalid_params_unnamed:
+        app.add_error_handler(errors.ValidationFailed, invalid_params_unnamed)
 
     ctx = Context(config, runtime.store, runtime.service)
     for kind in KINDS.values():
