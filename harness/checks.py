@@ -459,7 +459,7 @@ def urls_under_api_root(seen: StepExchange, expected: Any, level: Level) -> Chec
         return None
     outside = [
         f"{path}: {url}"
-        for path, url in schemas_of(seen.spec).links(None, body)
+        for path, url in schemas_of(seen.spec).links(body)
         if not under(url, seen.api_root)
     ]
     problems = [f"not under {seen.api_root}: " + ", ".join(outside[:5])] if outside else []

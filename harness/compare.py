@@ -23,6 +23,7 @@ or the VNG reference makes legitimately:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -234,6 +235,7 @@ class Schemas:
                 if self.resolve(part) is not resolved:
                     yield path, name, part, instance
 
+    @functools.cached_property
     def own_link_fields(self) -> dict[str, str]:
         """Fields that link to one of the KIC's own resources -> that collection's path.
 
@@ -251,11 +253,10 @@ class Schemas:
                 names[ref.rsplit("/", 1)[-1].lower()] = collection
         return names
 
-    def links(self, schema: Any, instance: Any, path: str = "$") -> Iterator[tuple[str, str]]:
+    def links(self, instance: Any, path: str = "$") -> Iterator[tuple[str, str]]:
         """Every (JSON path, URL) in ``instance`` that must lie under the KIC's API root: the
         ``url`` of every object and every field linking to an own resource (lists included)."""
-        fields = self.own_link_fields()
-        yield from self._links(instance, fields, path)
+        yield from self._links(instance, self.own_link_fields, path)
 
     def _links(self, instance: Any, fields: dict[str, str], path: str) -> Iterator[tuple[str, str]]:
         if isinstance(instance, list):

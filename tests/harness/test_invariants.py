@@ -141,7 +141,7 @@ def test_the_variant_of_a_klant_is_named_by_its_subject_type(schemas) -> None:
 
 
 def test_own_links_are_the_fields_named_after_a_collection_s_items(schemas) -> None:
-    fields = schemas.own_link_fields()
+    fields = schemas.own_link_fields
     assert fields == {
         "klant": "/klanten",
         "contactmoment": "/contactmomenten",
@@ -153,7 +153,7 @@ def test_own_links_are_the_fields_named_after_a_collection_s_items(schemas) -> N
         "verzoekproduct": "/verzoekproducten",
     }
     body = [{"url": "u1", "verzoek": "v1", "object": "o1", "product": "p1"}]
-    assert list(schemas.links(None, body)) == [("$[0].url", "u1"), ("$[0].verzoek", "v1")]
+    assert list(schemas.links(body)) == [("$[0].url", "u1"), ("$[0].verzoek", "v1")]
 
 
 # --------------------------------------------------------------------------- refused writes
@@ -244,3 +244,37 @@ def test_a_capability_missing_mid_scenario_does_not_hide_a_failure(
     if outcome is Outcome.FAILED:
         assert case.skip_reason is None
         assert any("not run" in c.message for c in case.checks if c.passed)
+
+
+REFUSED_PATCH = """\
+id: refused-patch
+title: t
+rule: oas:klant_partial_update
+steps:
+  - call: klant_partial_update
+    path: {uuid: 00000000-0000-4000-8000-000000000001}
+    body: {voornaam: Piet}
+    expect: {status: 400}
+"""
+
+
+@pytest.mark.parametrize(("after", "passed"), [("Jan", True), ("Piet", False)])
+def test_a_refused_update_that_changed_the_object_fails(
+    httpserver: HTTPServer, scenario_dir, context_for, after: str, passed: bool
+) -> None:
+    path = "/api/v1/klanten/00000000-0000-4000-8000-000000000001"
+    url = httpserver.url_for(path)
+    httpserver.expect_ordered_request(path, method="GET").respond_with_json(
+        {"url": url, "voornaam": "Jan"}, headers=API
+    )
+    httpserver.expect_ordered_request(path, method="PATCH").respond_with_json(
+        {"code": "invalid", "invalidParams": []}, status=400, headers=API
+    )
+    httpserver.expect_ordered_request(path, method="GET").respond_with_json(
+        {"url": url, "voornaam": after}, headers=API
+    )
+    [scenario] = load_library([scenario_dir(a=REFUSED_PATCH)])
+    case = run_scenario(scenario, context_for(httpserver.url_for("/api/v1")))
+    [check] = [c for c in case.checks if c.name.endswith("refused_write_unchanged")]
+    assert check.passed is passed, check.message
+    assert [e.method for e in case.exchanges] == ["GET", "PATCH", "GET"]
