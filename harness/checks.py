@@ -17,11 +17,14 @@ registry and the scenario linter asks the entry's ``lint``.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urljoin
 
 from harness import compat, matchers
+from harness.compare import Schemas, normalise_url, under
 from harness.drc_control import DrcControl, documents_path
 from harness.results import CheckResult, Exchange, Level
 from harness.spec import Operation, Spec
@@ -78,10 +81,32 @@ class StepExchange:
     exchanges: tuple[Exchange, ...]
     spec: Spec
     operation: Operation | None
+    #: The API root the client used (``RunConfig.target``).
+    api_root: str = ""
+    #: GETs a URL under ``api_root`` with the main client, recording the exchange in the case;
+    #: returns the response and the exchange's index (None for a URL outside the API root,
+    #: where the token must not go). None where no follow-up request can be made.
+    follow: Callable[[str], tuple[Response, int] | None] | None = None
+    #: What a write expected to be refused looked like just before it (see :func:`probe_url`).
+    before: Snapshot | None = None
 
     @property
     def exchange(self) -> Exchange:
         return self.exchanges[self.index]
+
+    @property
+    def method(self) -> str:
+        return self.exchange.method.upper()
+
+    @property
+    def body_sent(self) -> Any:
+        """The JSON body the step sent (``body``, or a ``raw_body`` that parses), else None."""
+        if "body" in self.request:
+            return self.request["body"]
+        try:
+            return json.loads(self.request["raw_body"]) if "raw_body" in self.request else None
+        except (TypeError, ValueError):
+            return None
 
     @property
     def earlier(self) -> tuple[Exchange, ...]:
@@ -311,25 +336,61 @@ def headers_match(seen: StepExchange, expected: dict[str, Any], level: Level) ->
     return result("headers", problems, level, matchers.to_json(expected), found, seen.index)
 
 
-def invalid_params(seen: StepExchange, expected: list[dict[str, str]], level: Level) -> CheckResult:
-    """Every expected ``{name, code}`` appears in the ValidatieFout's invalidParams."""
+def _invalid_params(seen: StepExchange) -> list[dict[str, Any]] | None:
     ok, body = seen.response.json()
     found = body.get("invalidParams") if ok and isinstance(body, dict) else None
-    if not isinstance(found, list):
+    return [p for p in found if isinstance(p, dict)] if isinstance(found, list) else None
+
+
+def same_param_name(given: Any, wanted: str) -> bool:
+    """Names of one field: equal but for case and underscores (``inpA_nummer`` is
+    ``inpANummer``, ``non_field_errors`` is ``nonFieldErrors``), so a KIC on another framework
+    names the field under test in its own spelling."""
+
+    def plain(name: str) -> str:
+        return name.replace("_", "").lower()
+
+    return isinstance(given, str) and plain(given) == plain(wanted)
+
+
+def invalid_param_names(
+    seen: StepExchange, expected: list[dict[str, str]], level: Level
+) -> CheckResult:
+    """The ValidatieFout names every field under test in ``invalidParams[].name``."""
+    given = _invalid_params(seen)
+    if given is None:
         problems = ["the response has no invalidParams list"]
     else:
-        given = [p for p in found if isinstance(p, dict)]
+        got = ", ".join(str(p.get("name")) for p in given) or "none"
+        problems = [
+            f"invalidParams does not name {item['name']} (got {got})"
+            for item in expected
+            if not any(same_param_name(p.get("name"), item["name"]) for p in given)
+        ]
+    wanted = [item["name"] for item in expected]
+    return result("invalid_param_names", problems, level, wanted, given, seen.index)
+
+
+def invalid_param_codes(
+    seen: StepExchange, expected: list[dict[str, str]], level: Level
+) -> CheckResult | None:
+    """Every expected ``{name, code}`` appears in invalidParams as the reference spells them."""
+    coded = [item for item in expected if "code" in item]
+    if not coded:
+        return None
+    given = _invalid_params(seen)
+    if given is None:
+        problems = ["the response has no invalidParams list"]
+    else:
         got = ", ".join(f"{p.get('name')}/{p.get('code')}" for p in given) or "none"
         problems = [
-            f"invalidParams lacks {item['name']}/{item.get('code', '*')} (got {got})"
-            for item in expected
+            f"invalidParams lacks {item['name']}/{item['code']} (got {got})"
+            for item in coded
             if not any(
-                p.get("name") == item["name"]
-                and ("code" not in item or p.get("code") == item["code"])
-                for p in given
+                p.get("name") == item["name"] and p.get("code") == item["code"] for p in given
             )
         ]
-    return result("invalid_params", problems, level, expected, found, seen.index)
+    return result("invalid_param_codes", problems, level, coded, given, seen.index)
 
 
 def error_code(seen: StepExchange, expected: str, level: Level) -> CheckResult:
@@ -345,6 +406,371 @@ def capture_failed(name: str, problem: str, level: Level, index: int | None) -> 
     return result(f"save[{name}]", [problem], level, None, None, index)
 
 
+# --------------------------------------------------------------------------- invariants
+#
+# Checks every exchange gets, whatever the scenario says (entries without a key in
+# RESPONSE_CHECKS). Each reads what it needs from the spec, so no scenario lists fields.
+
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+_schemas: dict[int, tuple[Spec, Schemas]] = {}
+
+
+def schemas_of(spec: Spec) -> Schemas:
+    """The schema questions of one spec (made once per spec)."""
+    cached = _schemas.get(id(spec))
+    if cached is None or cached[0] is not spec:
+        cached = (spec, Schemas(spec))
+        _schemas[id(spec)] = cached
+    return cached[1]
+
+
+def _json_body(seen: StepExchange) -> tuple[bool, Any]:
+    return seen.response.json() if not seen.response.truncated else (False, None)
+
+
+def _documented_schema(seen: StepExchange) -> Any:
+    """The schema the response is documented with, when the step validates one (else None)."""
+    wanted = seen.expect.get("schema", True)
+    if isinstance(wanted, str):
+        operation: Operation | None = seen.spec.operations.get(wanted)
+    elif wanted is True and seen.step.kind == "call":
+        operation = seen.operation
+    else:
+        operation = None
+    doc = operation.response_for(seen.response.status or 0) if operation else None
+    return doc.schema if doc else None
+
+
+def _written(seen: StepExchange) -> tuple[Any, dict[str, Any]] | None:
+    """(request schema, answer) of a successful POST/PUT/PATCH with a JSON object answer."""
+    status = seen.response.status or 0
+    operation = seen.operation
+    if seen.method not in ("POST", "PUT", "PATCH") or not 200 <= status < 300 or not operation:
+        return None
+    ok, body = _json_body(seen)
+    return (operation.request_schema, body) if ok and isinstance(body, dict) else None
+
+
+def write_carries_sent(seen: StepExchange, expected: Any, level: Level) -> CheckResult | None:
+    """A write's 2xx answer carries every value sent (by the rules of :mod:`harness.compare`)."""
+    written = _written(seen)
+    sent = seen.body_sent
+    if written is None or not isinstance(sent, dict) or written[0] is None:
+        return None
+    schema, body = written
+    problems, _ = schemas_of(seen.spec).carried(sent, body, schema)
+    return result(
+        "write_carries_sent",
+        problems,
+        level,
+        "the values sent",
+        None,
+        seen.index,
+        "Write answer lacks values sent",
+    )
+
+
+def read_matches_write(seen: StepExchange, expected: Any, level: Level) -> CheckResult | None:
+    """The next read of a written object's ``url`` answers what the write answered.
+
+    The harness makes that read itself, right after the write (recorded in the case).
+    """
+    written = _written(seen)
+    url = written[1].get("url") if written else None
+    if written is None or not isinstance(url, str) or seen.follow is None:
+        return None
+    followed = seen.follow(url)
+    if followed is None:
+        return None  # not under the API root: urls_under_api_root says so
+    response, index = followed
+    ok, read = response.json()
+    if response.status != 200 or not ok:
+        problems = [f"GET {url} (exchange {index + 1}) answered {response.status}, not 200 + JSON"]
+    else:
+        doc = seen.operation.response_for(seen.response.status or 0) if seen.operation else None
+        differences = schemas_of(seen.spec).differences(written[1], read, doc.schema if doc else {})
+        problems = [f"GET {url} (exchange {index + 1}) differs: {d}" for d in differences]
+    return result(
+        "read_matches_write",
+        problems,
+        level,
+        "the write's answer",
+        None,
+        seen.index,
+        "Read differs from the write",
+    )
+
+
+def location_is_url(seen: StepExchange, expected: Any, level: Level) -> CheckResult | None:
+    """A 201's ``Location`` (when given) is the created object's ``url``."""
+    location = seen.response.header("Location")
+    ok, body = _json_body(seen)
+    url = body.get("url") if ok and isinstance(body, dict) else None
+    if seen.response.status != 201 or location is None or not isinstance(url, str):
+        return None
+    absolute = urljoin(seen.exchange.url, location.strip())
+    same = normalise_url(absolute) == normalise_url(url)
+    problems = [] if same else [f"Location {location} is not the url {url}"]
+    return result(
+        "location_is_url", problems, level, url, location, seen.index, "Location is not url"
+    )
+
+
+def urls_under_api_root(seen: StepExchange, expected: Any, level: Level) -> CheckResult | None:
+    """Every object's ``url`` and every link to the KIC's own resources lies under the API
+    root the client used (a KIC behind a proxy must not hand out its inner address)."""
+    ok, body = _json_body(seen)
+    if not ok or not seen.api_root:
+        return None
+    outside = [
+        f"{path}: {url}"
+        for path, url in schemas_of(seen.spec).links(body)
+        if not under(url, seen.api_root)
+    ]
+    problems = [f"not under {seen.api_root}: " + ", ".join(outside[:5])] if outside else []
+    return result(
+        "urls_under_api_root",
+        problems,
+        level,
+        seen.api_root,
+        outside[:20],
+        seen.index,
+        "URL outside the API root",
+    )
+
+
+def no_undocumented_fields(seen: StepExchange, expected: Any, level: Level) -> CheckResult | None:
+    """The answer holds no property its schema does not define: the standard allows no
+    extensions "in any form"."""
+    schema = _documented_schema(seen)
+    ok, body = _json_body(seen)
+    if schema is None or not ok:
+        return None
+    extra = schemas_of(seen.spec).undocumented(schema, body)
+    problems = [f"properties the schema does not define: {', '.join(extra[:10])}"] if extra else []
+    return result(
+        "no_undocumented_fields",
+        problems,
+        level,
+        "documented properties only",
+        extra[:20],
+        seen.index,
+        "Undocumented field",
+    )
+
+
+def variant_schema(seen: StepExchange, expected: Any, level: Level) -> CheckResult | None:
+    """A discriminated object (a klant) matches the variant its discriminator names: the
+    ``subjectIdentificatie`` of a ``vestiging`` is a Vestiging."""
+    schema = _documented_schema(seen)
+    ok, body = _json_body(seen)
+    if schema is None or not ok:
+        return None
+    problems, variants = [], []
+    for path, name, part, instance in schemas_of(seen.spec).variant_parts(schema, body):
+        variants.append(name)
+        problems.extend(f"{path} as {name}: {p}" for p in seen.spec.validate_schema(part, instance))
+    if not variants:
+        return None
+    return result(
+        "variant_schema",
+        problems,
+        level,
+        sorted(set(variants)),
+        None,
+        seen.index,
+        "Object does not match its variant",
+    )
+
+
+def _content_type_judgement(seen: StepExchange) -> tuple[compat.Judgement, str | None, list[str]]:
+    """The compatibility policy's reading of the response's Content-Type (one code path with
+    the fuzz phase); an error status the operation does not document may be any JSON type."""
+    response = seen.response
+    given = response.header("Content-Type")
+    media = (given or "").split(";")[0].strip().lower() or None
+    status = response.status or 0
+    doc = seen.operation.response_for(status) if seen.operation else None
+    documented = list(doc.media_types) if doc and doc.media_types else []
+    if not documented and status >= 400:
+        documented = list(compat.ERROR_MEDIA_TYPES)
+    unrouted = bool(
+        seen.operation
+        and compat.framework_not_found(
+            seen.spec, seen.operation.operation_id, status, _path_values(seen)
+        )
+    )
+    judgement = compat.judge_content_type(status, media, documented, unrouted=unrouted)
+    return judgement, given, documented
+
+
+def content_type(seen: StepExchange, expected: Any, level: Level) -> CheckResult | None:
+    """A body comes with its documented Content-Type (an error: JSON or problem+JSON), as the
+    compatibility policy reads it at must level."""
+    if not seen.response.body.strip():
+        return None
+    judgement, given, documented = _content_type_judgement(seen)
+    problems = judgement.must_texts()
+    if not documented and not given:
+        problems = ["the response has a body but no (or a blank) Content-Type"]
+    shown = sorted(documented) if documented else "present"
+    return result("content_type", problems, level, shown, given, seen.index, "Content-Type")
+
+
+def content_type_strict(seen: StepExchange, expected: Any, level: Level) -> CheckResult | None:
+    """The stricter reading of the Content-Type that the policy accepts at must level (plain
+    ``application/json`` for an error documented as ``application/problem+json``)."""
+    if not seen.response.body.strip():
+        return None
+    judgement, _, documented = _content_type_judgement(seen)
+    if not judgement.should:
+        return None
+    return result(
+        "content_type_strict",
+        [d.problem for d in judgement.should],
+        level,
+        sorted(documented),
+        sorted({d.point.id for d in judgement.should}),
+        seen.index,
+        "Stricter reading of the contract",
+    )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a write the step expects to be refused could change, read just before it.
+
+    ``url`` is the object (PUT, PATCH, DELETE) or its collection's list (POST; narrowed by a
+    documented filter when the body links to one of the KIC's objects, to keep it small).
+    """
+
+    url: str
+    status: int | None
+    body: Any
+    collection: bool
+
+
+def probe_url(
+    method: str, url: str, data: dict[str, Any], spec: Spec, api_root: str, unique: str = ""
+) -> tuple[str, bool] | None:
+    """What to read before a write the step expects to be refused (every expected status a
+    4xx): ``(url, is a list)``, or None when the step is no such write.
+
+    A refused POST is judged only when its body holds a value no other scenario sends (one
+    holding the scenario's ``unique`` token, or a link to an object of the KIC): other
+    scenarios create objects in the same collections meanwhile, and only such a value tells
+    an object this write created from theirs.
+    """
+    wanted = (data.get("expect") or {}).get("status")
+    statuses = wanted if isinstance(wanted, list) else [wanted] if wanted is not None else []
+    if method.upper() not in WRITE_METHODS or not statuses:
+        return None
+    if not all(isinstance(s, int) and 400 <= s < 500 for s in statuses):
+        return None
+    target = url.split("?", 1)[0]
+    if method.upper() != "POST":
+        return target, False
+    if not any(
+        (unique and unique in value) or under(value, api_root)
+        for value in _strings(data.get("body"))
+    ):
+        return None
+    inside = under(target, api_root)
+    listing = spec.find_operation("GET", target[len(api_root) :]) if inside else None
+    body = data.get("body")
+    filters = {}
+    if listing is not None and isinstance(body, dict):
+        for parameter in listing.parameters:
+            value = body.get(parameter.name)
+            if parameter.location == "query" and isinstance(value, str) and under(value, api_root):
+                filters[parameter.name] = value
+                break
+    return (f"{target}?{urlencode(filters)}" if filters else target), True
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string in a JSON tree."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
+def take_snapshot(probe: tuple[str, bool], follow: Callable[[str], Any]) -> Snapshot | None:
+    """Read what ``probe`` names (through the step's ``follow``)."""
+    followed = follow(probe[0])
+    if followed is None:
+        return None
+    response, _ = followed
+    ok, body = response.json()
+    return Snapshot(probe[0], response.status, body if ok else None, probe[1])
+
+
+def refused_write_unchanged(seen: StepExchange, expected: Any, level: Level) -> CheckResult | None:
+    """A write answered with a 4xx changed nothing: the object reads the same, or the list
+    gained no object carrying what was sent."""
+    before, status = seen.before, seen.response.status or 0
+    if before is None or seen.follow is None or not 400 <= status < 500:
+        return None
+    followed = seen.follow(before.url)
+    if followed is None:
+        return None
+    response, index = followed
+    ok, after = response.json()
+    after = after if ok else None
+    where = f"GET {before.url} (exchange {index + 1})"
+    schemas = schemas_of(seen.spec)
+    if not before.collection:
+        if response.status != before.status:
+            problems = [f"{where}: {before.status} before the refusal, {response.status} after"]
+        elif response.status == 200:
+            problems = [f"{where}: {d}" for d in schemas.differences(before.body, after, {})[:5]]
+        else:
+            problems = []  # still absent (or still refused): an error body's instance varies
+        return result(
+            "refused_write_unchanged",
+            problems,
+            level,
+            before.body,
+            after,
+            seen.index,
+            "Refused write changed the object",
+        )
+    sent = seen.body_sent
+    if before.status != 200 or response.status != 200 or not isinstance(sent, dict):
+        return None
+    if not isinstance(before.body, list) or not isinstance(after, list):
+        return None
+    schema = (seen.operation.request_schema if seen.operation else None) or {}
+    if not schemas.carried(sent, {}, schema)[1]:
+        return None  # nothing sent tells a new object apart (other scenarios create too)
+    known = {item.get("url") for item in before.body if isinstance(item, dict)}
+    new = [
+        item.get("url")
+        for item in after
+        if isinstance(item, dict)
+        and item.get("url") not in known
+        and not schemas.carried(sent, item, schema)[0]
+    ]
+    problems = (
+        [f"{where} lists a new object carrying what was sent: {', '.join(map(str, new[:3]))}"]
+        if new
+        else []
+    )
+    return result(
+        "refused_write_unchanged",
+        problems,
+        level,
+        "no new object",
+        new,
+        seen.index,
+        "Refused write created an object",
+    )
+
+
 # --------------------------------------------------------------------------- DRC checks
 
 
@@ -352,13 +778,19 @@ def _journal_matches(entry: dict[str, Any], expectation: dict[str, Any], path: s
     method = expectation.get("method")
     if method and str(entry.get("method", "")).upper() != str(method).upper():
         return False
-    if path is not None and not str(entry.get("path", "")).rstrip("/").endswith(path):
+    if path is not None and not _under_path(str(entry.get("path", "")).rstrip("/"), path):
         return False
     if "query" in expectation and matchers.match(expectation["query"], entry.get("query") or {}):
         return False
     if "json" in expectation:
         return not matchers.match(expectation["json"], entry.get("body"))
     return True
+
+
+def _under_path(requested: str, path: str) -> bool:
+    """The request went to ``path`` or below it: a collection path covers its items (a
+    ``not_received`` of DELETE on ``objectinformatieobjecten`` covers every mirror)."""
+    return requested == path or requested.startswith(path + "/")
 
 
 def _journal_view(entry: dict[str, Any]) -> dict[str, Any]:
@@ -441,6 +873,8 @@ class Expectation:
     ``gates``: a failure stops the scenario after this step's checks (later steps need it);
     a function of the :class:`StepExchange` when that depends on the step.
     ``lint``: problems of the key's value that only the spec can tell (for the linter).
+    ``name``: what ``expect.levels`` calls it, when one key turns on several checks
+    (``invalid_params``: the names at must level, the codes at reference level); else the key.
     """
 
     key: str | None
@@ -449,6 +883,12 @@ class Expectation:
     default: Callable[[Any], Any] | None = None
     gates: bool | Callable[[Any], bool] = False
     lint: Callable[[Any, Spec], list[str]] | None = None
+    name: str | None = None
+
+    @property
+    def level_key(self) -> str | None:
+        """The key of ``expect.levels`` that overrides this entry's level."""
+        return self.name or self.key
 
     def stops(self, seen: Any, outcome: CheckResult) -> bool:
         """Whether ``outcome`` of this check stops the scenario after the step's checks."""
@@ -486,8 +926,19 @@ RESPONSE_CHECKS: tuple[Expectation, ...] = (
     Expectation("schema", strict_reading, Level.SHOULD, call_step_default),
     Expectation("body", body_matches),
     Expectation("headers", headers_match),
-    Expectation("invalid_params", invalid_params, Level.REFERENCE),
+    Expectation("invalid_params", invalid_param_names, name="invalid_param_names"),
+    Expectation("invalid_params", invalid_param_codes, Level.REFERENCE, name="invalid_param_codes"),
     Expectation("error_code", error_code, Level.REFERENCE),
+    # Invariants of every exchange (harness/compare.py holds the comparison rules).
+    Expectation(None, content_type, Level.MUST),
+    Expectation(None, content_type_strict, Level.SHOULD),
+    Expectation(None, no_undocumented_fields, Level.MUST),
+    Expectation(None, variant_schema, Level.MUST),
+    Expectation(None, urls_under_api_root, Level.MUST),
+    Expectation(None, location_is_url, Level.MUST),
+    Expectation(None, write_carries_sent, Level.MUST),
+    Expectation(None, read_matches_write, Level.MUST),
+    Expectation(None, refused_write_unchanged, Level.MUST),
 )
 
 
@@ -512,6 +963,8 @@ DRC_CHECKS: tuple[DrcExpectation, ...] = (
 
 #: The keys of ``expect`` (``levels`` aside) and of ``drc_expect``, from the registries.
 EXPECT_KEYS = frozenset(e.key for e in RESPONSE_CHECKS if e.key is not None)
+#: The keys ``expect.levels`` takes: one per check a key turns on.
+LEVEL_KEYS = frozenset(e.level_key for e in RESPONSE_CHECKS if e.level_key is not None)
 DRC_EXPECT_KEYS = frozenset(e.key for e in DRC_CHECKS)
 
 

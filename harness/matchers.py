@@ -3,7 +3,9 @@
 :func:`match` compares an expected tree against an actual JSON value and returns every
 mismatch as ``"<json path>: <what was wrong>"`` (empty list: it matches). Tag classes
 (``!anyuuid``, ``!anyurl``, ``!regex``, ``!type``, ``!absent``, ``!present``, ``!contains``,
-``!len``) are small objects with one ``mismatches`` method each.
+``!not_contains``, ``!not``, ``!len``) are small objects with one ``mismatches`` method each; a
+tag that holds expectations of its own (``!contains``) gives them to the templating through
+``inner`` and ``with_inner``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,14 @@ class Matcher:
     def to_json(self) -> Any:
         """A JSON-ready description, for reports."""
         return self.tag
+
+    def inner(self) -> list[Any]:
+        """The expectations this matcher holds (templates to fill in); none by default."""
+        return []
+
+    def with_inner(self, values: list[Any]) -> Matcher:
+        """A copy holding ``values`` in place of :meth:`inner` (same order)."""
+        return self
 
 
 @dataclass(frozen=True)
@@ -135,6 +145,65 @@ class Contains(Matcher):
 
     def to_json(self) -> Any:
         return {"!contains": [to_json(i) for i in self.items]}
+
+    def inner(self) -> list[Any]:
+        return list(self.items)
+
+    def with_inner(self, values: list[Any]) -> Matcher:
+        return Contains(tuple(values))
+
+
+@dataclass(frozen=True)
+class NotContains(Matcher):
+    """An array none of whose elements matches any of the given matchers (a deleted object
+    is gone from its list)."""
+
+    items: tuple[Any, ...]
+    tag = "!not_contains"
+
+    def mismatches(self, actual: Any, path: str) -> list[str]:
+        if not isinstance(actual, list):
+            return [f"{path}: expected an array, got {json_type(actual)} {_show(actual)}"]
+        problems = []
+        for index, unwanted in enumerate(self.items):
+            hits = [i for i, element in enumerate(actual) if not match(unwanted, element, path)]
+            if hits:
+                problems.append(
+                    f"{path}[{hits[0]}]: matches item {index} {_show(to_json(unwanted))}, "
+                    "which must not be there"
+                )
+        return problems
+
+    def to_json(self) -> Any:
+        return {"!not_contains": [to_json(i) for i in self.items]}
+
+    def inner(self) -> list[Any]:
+        return list(self.items)
+
+    def with_inner(self, values: list[Any]) -> Matcher:
+        return NotContains(tuple(values))
+
+
+@dataclass(frozen=True)
+class Not(Matcher):
+    """Any value that does not match the given one (an ETag that changed: ``!not "{etag}"``)."""
+
+    value: Any
+    tag = "!not"
+
+    def mismatches(self, actual: Any, path: str) -> list[str]:
+        if match(self.value, actual, path):
+            return []
+        return [f"{path}: expected anything but {_show(to_json(self.value))}, got {_show(actual)}"]
+
+    def to_json(self) -> Any:
+        return {"!not": to_json(self.value)}
+
+    def inner(self) -> list[Any]:
+        return [self.value]
+
+    def with_inner(self, values: list[Any]) -> Matcher:
+        return Not(values[0])
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,14 @@ from typing import Any
 import httpx
 
 from harness import checks, templating
+from harness.compare import under
 from harness.config import MissingCapability, RunConfig, skip_reason
 from harness.drc_control import DrcControl, DrcControlError, documents_path
 from harness.request import build_request
 from harness.results import CaseResult, CheckResult, Level
 from harness.scenarios import Scenario, Step
 from harness.spec import Spec, load_spec
-from harness.transport import new_client, send
+from harness.transport import Response, new_client, send
 
 POSITIVE_DRC_RETRIES = 5
 POSITIVE_DRC_PAUSE = 0.3
@@ -114,6 +115,15 @@ class _ScenarioRun:
     def http_step(self, step: Step) -> None:
         data = self.rendered(step)
         request = build_request(step.kind, data, self.context.spec, self.config)
+        probe = checks.probe_url(
+            request.method,
+            request.url,
+            data,
+            self.context.spec,
+            self.config.target,
+            str(self.variables["unique"]),
+        )
+        before = checks.take_snapshot(probe, self.follow) if probe else None
         response, exchange = send(
             self.context.client,
             request.method,
@@ -133,9 +143,36 @@ class _ScenarioRun:
             exchanges=tuple(self.case.exchanges),
             spec=self.context.spec,
             operation=request.operation,
+            api_root=self.config.target,
+            follow=self.follow,
+            before=before,
         )
         self.check_response(seen)
         self.save_captures(seen)
+
+    def follow(self, url: str) -> tuple[Response, int] | None:
+        """GET ``url`` with the main client for an invariant (the read after a write, the state
+        around a refused one), recorded as an exchange of the case. None for a URL outside
+        the API root: the token goes nowhere else."""
+        if not under(url, self.config.target):
+            return None
+        headers = {"Accept": "application/json"}
+        authorization = self.config.authorization("default")
+        if authorization is not None:
+            headers["Authorization"] = authorization
+        relative = url[len(self.config.target) :] if url.startswith(self.config.target) else ""
+        operation = self.context.spec.find_operation("GET", relative) if relative else None
+        response, exchange = send(
+            self.context.client,
+            "GET",
+            url,
+            headers=headers,
+            timeout=self.config.timeout,
+            max_body_bytes=self.config.max_body_bytes,
+            operation_id=operation.operation_id if operation else None,
+        )
+        self.case.exchanges.append(exchange)
+        return response, len(self.case.exchanges) - 1
 
     def check_response(self, seen: checks.StepExchange) -> None:
         """Every check of the registry that applies; stops the scenario where one gates."""
@@ -154,7 +191,7 @@ class _ScenarioRun:
             expected = entry.expected(seen, seen.expect)
             if expected is checks.NOT_GIVEN:
                 continue
-            result = entry.check(seen, expected, self.level(step, entry.key, entry.level))
+            result = entry.check(seen, expected, self.level(step, entry.level_key, entry.level))
             if result is not None:
                 self.add(result, step)
                 stop = stop or entry.stops(seen, result)
@@ -249,7 +286,7 @@ class _ScenarioRun:
         except _StopScenario:
             pass
         except MissingCapability as exc:
-            self.case.skip_reason = skip_reason([exc.capability])
+            self.missing_capability(exc.capability)
         except templating.TemplateError as exc:
             self.case.error = f"{self.where()}: scenario problem: {exc}"
         except DrcControlError as exc:
@@ -259,6 +296,21 @@ class _ScenarioRun:
         self.cleanup()
         self.case.duration_s = round(time.monotonic() - started, 3)
         return self.case
+
+    def missing_capability(self, capability: str) -> None:
+        """A step needs what the run lacks: the case is skipped, unless a check already
+        failed: a failure the run saw is never hidden behind a skip."""
+        if not self.case.failed_checks():
+            self.case.skip_reason = skip_reason([capability])
+            return
+        self.case.checks.append(
+            CheckResult(
+                name=f"{self.step.label if self.step else 'scenario'}: remaining steps",
+                passed=True,
+                level=self.scenario.level,
+                message=f"not run: {skip_reason([capability])}",
+            )
+        )
 
     def where(self) -> str:
         if self.step is None:

@@ -162,6 +162,10 @@ class Spec:
         hint = f"; similar: {', '.join(close[:6])}" if close else ""
         return f"no operation {operation_id!r}{hint}"
 
+    def resolve(self, node: Any) -> Any:
+        """``node`` with its local ``$ref`` followed (itself when it has none)."""
+        return _Resolver(self.raw, self.path).deref(node)
+
     def documented_statuses(self) -> dict[str, list[int]]:
         """operationId -> the status codes it documents (what the coverage report compares)."""
         return {op_id: op.documented_statuses() for op_id, op in self.operations.items()}

@@ -70,8 +70,8 @@ def placeholders(value: Any) -> list[tuple[str, str | None]]:
     elif isinstance(value, (list, tuple)):
         for item in value:
             found.extend(placeholders(item))
-    elif isinstance(value, matchers.Contains):
-        found.extend(placeholders(list(value.items)))
+    elif isinstance(value, matchers.Matcher):
+        found.extend(placeholders(value.inner()))
     return found
 
 
@@ -130,11 +130,11 @@ def render(value: Any, variables: Mapping[str, Any]) -> Any:
         return rendered
     if isinstance(value, list):
         return [render(v, variables) for v in value]
-    if isinstance(value, matchers.Contains):
-        return matchers.Contains(tuple(render(list(value.items), variables)))
     if isinstance(value, matchers.Regex):
         pattern = render_regex(value.pattern, variables)
         return value if pattern == value.pattern else matchers.Regex(pattern)
+    if isinstance(value, matchers.Matcher) and value.inner():
+        return value.with_inner(render(value.inner(), variables))
     return value
 
 

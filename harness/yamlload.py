@@ -109,12 +109,21 @@ def _length(value: str) -> matchers.Length:
     return matchers.Length(int(value))
 
 
-def _contains(loader: _Loader, node: yaml.Node) -> matchers.Contains:
-    if not isinstance(node, yaml.SequenceNode):
-        raise YamlFormatError(
-            _line(node), "!contains takes a list, e.g. !contains [{code: unique}]"
-        )
-    return matchers.Contains(tuple(loader.construct_object(c, deep=True) for c in node.value))
+def _item_list(cls: type, tag: str) -> Any:
+    """The constructor of a tag over a list of matchers (``!contains``, ``!not_contains``)."""
+
+    def construct(loader: _Loader, node: yaml.Node) -> Any:
+        if not isinstance(node, yaml.SequenceNode):
+            raise YamlFormatError(_line(node), f"{tag} takes a list, e.g. {tag} [{{code: unique}}]")
+        return cls(tuple(loader.construct_object(c, deep=True) for c in node.value))
+
+    return construct
+
+
+def _not(loader: _Loader, node: yaml.Node) -> matchers.Not:
+    if isinstance(node, yaml.ScalarNode):
+        return matchers.Not(loader.construct_scalar(node))
+    return matchers.Not(loader.construct_object(node, deep=True))
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
@@ -126,7 +135,9 @@ _Loader.add_constructor("!present", _scalar_tag(_no_argument(matchers.Present)))
 _Loader.add_constructor("!regex", _scalar_tag(_regex))
 _Loader.add_constructor("!type", _scalar_tag(lambda v: matchers.JsonType(v.strip())))
 _Loader.add_constructor("!len", _scalar_tag(_length))
-_Loader.add_constructor("!contains", _contains)
+_Loader.add_constructor("!contains", _item_list(matchers.Contains, "!contains"))
+_Loader.add_constructor("!not_contains", _item_list(matchers.NotContains, "!not_contains"))
+_Loader.add_constructor("!not", _not)
 
 
 def load(text: str) -> Any:
@@ -143,7 +154,7 @@ def load(text: str) -> Any:
             tag = str(exc).split("tag '")[-1].split("'")[0]
             problem = (
                 f"unknown tag {tag}; known: !anyuuid !anyurl !regex !type !absent !present "
-                "!contains !len"
+                "!contains !not_contains !not !len"
             )
         source_line = text.splitlines()[line - 1] if 0 < line <= len(text.splitlines()) else ""
         if re.search(r"!(anyuuid|anyurl|absent|present)[,}\]]", source_line):

@@ -26,6 +26,7 @@ from .handlers import (
     RootResource,
     SchemaResource,
     UpdatableItemResource,
+    invalid_params_unnamed,
     validation_422,
 )
 from .kinds import KINDS
@@ -101,6 +102,8 @@ def create_app(config: KicConfig) -> KicApp:
     config.profile.install(app)
     if config.defects.validation_422:
         app.add_error_handler(errors.ValidationFailed, validation_422)
+    elif config.defects.invalid_params_unnamed:
+        app.add_error_handler(errors.ValidationFailed, invalid_params_unnamed)
 
     ctx = Context(config, runtime.store, runtime.service)
     for kind in KINDS.values():

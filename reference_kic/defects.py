@@ -179,6 +179,56 @@ class Defects(frozenset):
         "parse-error-fout", "malformed JSON answers a Fout without invalidParams (as VNG's does)"
     )
 
+    # -- B: must-level checks (invariants of every exchange, error semantics, semantics) --
+    content_type_missing: bool = switch(
+        "content-type-missing", "item reads answer their JSON without a Content-Type"
+    )
+    undocumented_field: bool = switch(
+        "undocumented-field", "klant responses carry an extra property 'bron'"
+    )
+    handelsnaam_joined: bool = switch(
+        "handelsnaam-joined",
+        "a vestiging's subjectIdentificatie.handelsnaam is answered as one comma-joined string",
+    )
+    list_url_internal: bool = switch(
+        "list-url-internal", "lists give every url under the internal http://kic.internal/api/v1"
+    )
+    location_internal: bool = switch(
+        "location-internal", "the Location of a 201 names the object at http://kic.internal/api/v1"
+    )
+    offset_dropped: bool = switch(
+        "offset-dropped", "a date-time sent with a UTC offset is stored as if it were UTC"
+    )
+    update_not_saved: bool = switch(
+        "update-not-saved", "PUT and PATCH answer the new state without storing it"
+    )
+    refused_create_stored: bool = switch(
+        "refused-create-stored", "a create refused as a duplicate is stored all the same"
+    )
+    invalid_params_unnamed: bool = switch(
+        "invalid-params-unnamed", "every invalidParams entry is named nonFieldErrors"
+    )
+    etag_stale: bool = switch(
+        "etag-stale", "the ETag depends on the uuid only: an old If-None-Match still gets 304"
+    )
+    filter_inexact: bool = switch(
+        "filter-inexact", "text list filters match case-insensitively and by substring"
+    )
+    list_shows_deleted: bool = switch(
+        "list-shows-deleted", "lists keep showing the objects deleted by DELETE"
+    )
+    patch_forgets_nested: bool = switch(
+        "patch-forgets-nested", "PATCH resets the sub-objects (and their fields) it is not given"
+    )
+    link_existence_unchecked: bool = switch(
+        "link-existence-unchecked",
+        "links to KIC objects are not checked to exist (the database then refuses them: 500)",
+    )
+    subject_rule_on_create_only: bool = switch(
+        "subject-rule-on-create-only",
+        "an update may leave a klant with neither subject nor subjectIdentificatie",
+    )
+
 
 #: Every deliberate defect the reference KIC can be switched into, with what it breaks.
 DEFECTS: dict[str, str] = Defects.described()

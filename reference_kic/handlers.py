@@ -15,7 +15,7 @@ import falcon
 import yaml
 
 from zgw.bodies import BodyError, as_api_error, parse_json, read_request_body
-from zgw.errors import ApiError, ValidationFailed, fout_body, invalid
+from zgw.errors import ApiError, InvalidParam, ValidationFailed, fout_body, invalid
 
 from . import auth
 from .config import KicConfig
@@ -29,6 +29,9 @@ from .urls import UUID_RE, base_url, netloc, parse_local
 from .validation import is_url
 
 JSON = "application/json"
+#: Where the ``list-url-internal`` and ``location-internal`` defects point: an address a
+#: client never used (a KIC behind a proxy handing out its inner one).
+INTERNAL_BASE = "http://kic.internal/api/v1"
 
 
 class Context:
@@ -40,6 +43,8 @@ class Context:
         self.service = service
         self.auth = auth.Authorizer(config)
         self.defects = config.defects
+        #: Rows deleted by DELETE, by collection (only kept for the list-shows-deleted defect).
+        self.deleted: dict[str, list[dict[str, Any]]] = {}
 
     def base(self, req: falcon.Request) -> str:
         return base_url(req, self.config.public_base_url, self.config.allowed_hosts)
@@ -90,9 +95,23 @@ class CollectionResource(_KindResource):
         self.ctx.auth.require(req, auth.READ)
         base = self.ctx.base(req)
         where = self._filters(req, base)
+        defects = self.ctx.defects
+        loose = self._loosened(where) if defects.filter_inexact and where else {}
         rows = [] if where is None else self.ctx.store.list(self.kind.collection, where)
+        if loose:
+            rows = [r for r in rows if all(v in str(r.get(c)).lower() for c, v in loose.items())]
+        if defects.list_shows_deleted and where is not None:
+            gone = self.ctx.deleted.get(self.kind.collection, [])
+            rows += [r for r in gone if all(r.get(c) == v for c, v in where.items())]
         render = self.render
-        _json(resp, [render(row, base) for row in rows])
+        shown = INTERNAL_BASE if defects.list_url_internal else base
+        _json(resp, [render(row, shown) for row in rows])
+
+    def _loosened(self, where: dict[str, str]) -> dict[str, str]:
+        """Defect filter-inexact: the text filters of ``where`` taken out, lower-cased, to be
+        matched as substrings."""
+        texts = {f.column for f in (self.kind.filters or {}).values() if f.mode == "exact"}
+        return {c: where.pop(c).lower() for c in list(where) if c in texts}
 
     def _filters(self, req: falcon.Request, base: str) -> dict[str, str] | None:
         """Column filters for the query, or None when they can match nothing."""
@@ -141,7 +160,9 @@ class CollectionResource(_KindResource):
         created = self.render(row, base)
         status = 200 if self.ctx.defects.create_status_200 else 201
         _json(resp, created, status)
-        if not self.ctx.defects.location_missing:
+        if self.ctx.defects.location_internal:
+            resp.set_header("Location", self.render(row, INTERNAL_BASE)["url"])
+        elif not self.ctx.defects.location_missing:
             resp.set_header("Location", created["url"])
 
 
@@ -173,9 +194,11 @@ class ItemResource(_KindResource):
         if row is None:
             raise not_found()
         text = _json(resp, self.render(row, self.ctx.base(req)))
+        if self.ctx.defects.content_type_missing:
+            resp.content_type = ""  # None would give Falcon's default
         if self.ctx.defects.etag_missing:
             return
-        etag = _etag(text)
+        etag = _etag(uuid if self.ctx.defects.etag_stale else text)
         resp.set_header("ETag", etag)
         if _if_none_match(req.get_header("If-None-Match"), etag):
             resp.status = falcon.HTTP_304
@@ -184,7 +207,11 @@ class ItemResource(_KindResource):
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, uuid: str) -> None:
         self.ctx.auth.require(req, auth.DELETE)
+        keep = self.ctx.defects.list_shows_deleted
+        row = self.ctx.store.get(self.kind.collection, uuid) if keep else None
         self.ctx.service.delete(self.kind, self._uuid(uuid), self.ctx.base(req))
+        if row is not None:
+            self.ctx.deleted.setdefault(self.kind.collection, []).append(row)
         resp.status = falcon.HTTP_204
         resp.content_type = None
 
@@ -253,5 +280,16 @@ def validation_422(
     """Error handler for the ``validation-422`` defect: ValidatieFout bodies with status 422."""
     body = fout_body(req, 422, ex.code, ex.title, ex.detail, ex.invalid_params)
     resp.status = falcon.code_to_http_status(422)
+    resp.content_type = "application/problem+json"
+    resp.text = json.dumps(body)
+
+
+def invalid_params_unnamed(
+    req: falcon.Request, resp: falcon.Response, ex: ValidationFailed, params
+) -> None:
+    """Error handler for the ``invalid-params-unnamed`` defect: no field is named."""
+    unnamed = [InvalidParam(NON_FIELD, p.code, p.reason) for p in ex.invalid_params]
+    body = fout_body(req, 400, ex.code, ex.title, ex.detail, unnamed)
+    resp.status = falcon.HTTP_400
     resp.content_type = "application/problem+json"
     resp.text = json.dumps(body)

@@ -13,6 +13,7 @@ from typing import Any
 
 from zgw.errors import InvalidParam, ValidationFailed
 
+from .defects import Defects
 from .kinds import Kind
 from .resource_hooks import Change
 from .shapes import defaults_for, spec_shaped
@@ -26,8 +27,9 @@ Errors = list[InvalidParam]
 class Preparer:
     """Validates bodies for every kind against one store (for local links)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, defects: Defects | None = None) -> None:
         self.store = store
+        self.defects = defects if defects is not None else Defects()
 
     def prepare(
         self, kind: Kind, body: Any, stored: dict[str, Any] | None = None, *, partial: bool = False
@@ -46,7 +48,12 @@ class Preparer:
         merged = {k: v for k, v in base.items() if k != "uuid"}
         merged.update(cleaned)
         merged = spec_shaped(kind.schema, merged)
-        problems = kind.rules(merged) if kind.rules is not None else []
+        if self.defects.offset_dropped:
+            _drop_offsets(body, merged)
+        checked = kind.rules is not None and not (
+            stored is not None and self.defects.subject_rule_on_create_only
+        )
+        problems = kind.rules(merged) if checked and kind.rules is not None else []
         if problems:
             raise ValidationFailed(problems)
         return merged
@@ -75,10 +82,20 @@ class Preparer:
                 code, reason = "no_match", "Ongeldige hyperlink - Geen overeenkomende URL."
             elif parsed[0] != target:
                 code, reason = "incorrect_match", "Ongeldige hyperlink - Ongeldige URL."
-            elif not self.store.exists(target, parsed[1]):
+            elif not self.store.exists(target, parsed[1]) and not (
+                self.defects.link_existence_unchecked
+            ):
                 code, reason = "does_not_exist", "Ongeldige hyperlink - Object bestaat niet."
             else:
                 cleaned[name] = parsed[1]
                 continue
             errors.append(InvalidParam(name, code, reason))
             del cleaned[name]
+
+
+def _drop_offsets(body: dict[str, Any], merged: dict[str, Any]) -> None:
+    """Defect offset-dropped: a date-time sent with an offset keeps its clock time as UTC."""
+    for name, value in body.items():
+        dated = isinstance(value, str) and len(value) > 19 and value[10] == "T"
+        if dated and name in merged and value[19:].lstrip(".0123456789")[:1] in ("+", "-"):
+            merged[name] = value[:19] + "Z"

@@ -27,6 +27,8 @@ def make_renderer(kind: Kind, defects: Defects, profile: Profile = DEFAULT) -> R
     collection = kind.collection
     drop_tekst = defects.field_dropped and collection == "verzoeken"
     join_links = defects.wrong_type and collection == "contactmomenten"
+    extra_field = defects.undocumented_field and collection == "klanten"
+    join_handelsnaam = defects.handelsnaam_joined and collection == "klanten"
 
     def render(row: dict[str, Any], base: str) -> dict[str, Any]:
         body: dict[str, Any] = {"url": resource_url(base, collection, row["uuid"])}
@@ -48,6 +50,14 @@ def make_renderer(kind: Kind, defects: Defects, profile: Profile = DEFAULT) -> R
             body.pop("tekst", None)
         if join_links:
             body["onderwerpLinks"] = ",".join(body.get("onderwerpLinks") or [])
+        if extra_field:
+            body["bron"] = "reference-kic"
+        identificatie = body.get("subjectIdentificatie")
+        if join_handelsnaam and isinstance(identificatie, dict) and "handelsnaam" in identificatie:
+            body["subjectIdentificatie"] = {
+                **identificatie,
+                "handelsnaam": ",".join(identificatie["handelsnaam"] or []),
+            }
         return body
 
     return render

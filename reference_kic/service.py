@@ -35,7 +35,7 @@ class KicService:
         self.config = config
         self.store = store
         self.defects = config.defects
-        self.preparer = Preparer(store)
+        self.preparer = Preparer(store, config.defects)
         self.drc = DrcSync(store, remote, config.defects, config.public_base_url)
         self.zaken = ZaakRelations(remote)
 
@@ -51,11 +51,17 @@ class KicService:
             own_url = self._own_url(kind, relation, data, base)
             self.zaken.require_relation(relation, data["object"], own_url)
         row_uuid = str(uuid_module.uuid4())
-        with self.store.write() as conn:
-            if kind.assign is not None:
-                kind.assign(conn, data)
-            self._check_unique(conn, kind, data, row_uuid)
-            Store.insert(conn, kind.collection, row_uuid, data)
+        try:
+            with self.store.write() as conn:
+                if kind.assign is not None:
+                    kind.assign(conn, data)
+                self._check_unique(conn, kind, data, row_uuid)
+                Store.insert(conn, kind.collection, row_uuid, data)
+        except ValidationFailed:
+            if self.defects.refused_create_stored:
+                with self.store.write() as conn:
+                    Store.insert(conn, kind.collection, row_uuid, data)
+            raise
         return {**data, "uuid": row_uuid}
 
     # -- update -----------------------------------------------------------------------------
@@ -63,10 +69,13 @@ class KicService:
         stored = self.store.get(kind.collection, uuid)
         if stored is None:
             raise not_found()
+        if partial and self.defects.patch_forgets_nested:
+            stored = {k: v for k, v in stored.items() if not isinstance(v, dict)}
         data = self.preparer.prepare(kind, body, stored, partial=partial)
         with self.store.write() as conn:
             self._check_unique(conn, kind, data, uuid)
-            Store.update(conn, kind.collection, uuid, data)
+            if not self.defects.update_not_saved:
+                Store.update(conn, kind.collection, uuid, data)
         return {**data, "uuid": uuid}
 
     # -- delete -----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ variants of a discriminated schema add (a klant's ``subjectIdentificatie``).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .spec import component_schema, resolve
@@ -54,15 +55,16 @@ def spec_shaped(schema: dict[str, Any], value: dict[str, Any]) -> dict[str, Any]
     """``value`` without what its schema cannot represent, so every response is spec-valid.
 
     The VNG reference returns ``""`` for an unset enum (``initiatiefnemer``,
-    ``geslachtsaanduiding``) and ``null`` for unset non-nullable sub-objects (``verblijfsadres``);
-    neither is valid against the spec, so such keys are left out instead.
+    ``geslachtsaanduiding``) or patterned text (``inpANummer``) and ``null`` for unset
+    non-nullable sub-objects (``verblijfsadres``); none is valid against the spec, so such keys
+    are left out instead.
     """
     properties = resolve(schema).get("properties", {})
     shaped: dict[str, Any] = {}
     for key, item in value.items():
         prop = resolve(properties[key]) if key in properties else None
         if prop is not None:
-            if item == "" and "enum" in prop:
+            if item == "" and ("enum" in prop or not _pattern_allows_blank(prop)):
                 continue
             if item is None and not prop.get("nullable"):
                 continue
@@ -70,6 +72,11 @@ def spec_shaped(schema: dict[str, Any], value: dict[str, Any]) -> dict[str, Any]
                 item = spec_shaped(prop, item)
         shaped[key] = item
     return shaped
+
+
+def _pattern_allows_blank(prop: dict[str, Any]) -> bool:
+    pattern = prop.get("pattern")
+    return pattern is None or re.search(pattern, "") is not None
 
 
 def variant_properties(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:

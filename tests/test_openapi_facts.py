@@ -30,15 +30,23 @@ OFFICIAL_ENV = "KIC_OFFICIAL_SPEC"
 TEXT_KEYS = {"description", "summary", "title", "example", "examples"}
 
 
-def _resolve(node: Any, document: dict[str, Any]) -> Any:
-    """Inline every local ``$ref`` and drop texts, so only facts remain."""
+def _resolve(node: Any, document: dict[str, Any], names: bool = False) -> Any:
+    """Inline every local ``$ref`` and drop texts, so only facts remain.
+
+    ``names``: ``node`` maps property names to schemas (the value of ``properties``), where a
+    key such as ``title`` is a fact (Fout has a ``title`` property), not a text.
+    """
     if isinstance(node, dict):
         if "$ref" in node:
             target: Any = document
             for part in node["$ref"].removeprefix("#/").split("/"):
                 target = target[part]
             return _resolve(target, document)
-        return {k: _resolve(v, document) for k, v in node.items() if k not in TEXT_KEYS}
+        return {
+            k: _resolve(v, document, names=k == "properties" and not names)
+            for k, v in node.items()
+            if names or k not in TEXT_KEYS
+        }
     if isinstance(node, list):
         return [_resolve(item, document) for item in node]
     return node
@@ -124,6 +132,31 @@ def test_the_comparison_notices_a_changed_constraint(official: dict[str, Any]) -
     differences = _differences(_facts(ours), _facts(official))
     assert any("Verzoek/properties/tekst/maxLength" in d for d in differences)
     assert any("/klanten/{uuid}/delete/responses/404" in d for d in differences)
+
+
+def test_the_comparison_notices_a_lost_property_named_like_a_text(
+    official: dict[str, Any],
+) -> None:
+    """A property called ``title`` is a fact: losing it from Fout is a difference."""
+    ours = _load(OURS)
+    del ours["components"]["schemas"]["Fout"]["properties"]["title"]
+    differences = _differences(_facts(ours), _facts(official))
+    assert any("Fout/properties/title" in d for d in differences), differences
+
+
+def test_texts_are_dropped_but_property_names_are_kept() -> None:
+    document = {
+        "properties": {
+            "title": {"type": "string", "title": "Title", "description": "ours"},
+            "properties": {"type": "object", "properties": {"title": {"type": "string"}}},
+        }
+    }
+    assert _resolve(document, document) == {
+        "properties": {
+            "title": {"type": "string"},
+            "properties": {"type": "object", "properties": {"title": {"type": "string"}}},
+        }
+    }
 
 
 def test_all_texts_are_our_own(official: dict[str, Any]) -> None:

@@ -127,6 +127,140 @@ DEFECTS: dict[str, tuple[list[str], list[str], Outcome]] = {
         ["verzoek-create-status-required-400", "contactmoment-create-without-medewerker-400"],
         FAILED,
     ),
+    # -- must-level checks: invariants of every exchange, error semantics, semantics --
+    "content-type-missing": (["klant-read", "klant-list"], ["klant-read"], FAILED),
+    "undocumented-field": (["klant-read", "verzoek-read"], ["klant-read"], FAILED),
+    "handelsnaam-joined": (
+        ["klant-create-vestiging", "klant-create-natuurlijk-persoon"],
+        ["klant-create-vestiging"],
+        FAILED,
+    ),
+    "list-url-internal": (["klant-list", "klant-read"], ["klant-list"], FAILED),
+    "location-internal": (
+        ["klant-create-natuurlijk-persoon", "verzoek-create", "klant-read-unknown-404"],
+        ["klant-create-natuurlijk-persoon", "verzoek-create"],
+        FAILED,
+    ),
+    "offset-dropped": (
+        ["contactmoment-create-interactiedatum-with-offset", "contactmoment-create"],
+        ["contactmoment-create-interactiedatum-with-offset"],
+        FAILED,
+    ),
+    "update-not-saved": (
+        ["klant-partial-update", "verzoek-update", "klant-read"],
+        ["klant-partial-update", "verzoek-update"],
+        FAILED,
+    ),
+    "refused-create-stored": (
+        ["verzoek-identificatie-unique-400", "verzoekcontactmoment-unique-400", "verzoek-create"],
+        ["verzoek-identificatie-unique-400", "verzoekcontactmoment-unique-400"],
+        FAILED,
+    ),
+    "invalid-params-unnamed": (
+        [
+            "klant-create-voornaam-max-length-400",
+            "verzoek-create-status-required-400",
+            "klant-read",
+        ],
+        ["klant-create-voornaam-max-length-400", "verzoek-create-status-required-400"],
+        FAILED,
+    ),
+    "etag-stale": (
+        [
+            "klant-etag-changes-after-update",
+            "verzoek-etag-changes-after-update",
+            "contactmoment-etag-changes-after-update",
+            "klant-etag-not-modified",
+        ],
+        [
+            "klant-etag-changes-after-update",
+            "verzoek-etag-changes-after-update",
+            "contactmoment-etag-changes-after-update",
+        ],
+        WARNING,
+    ),
+    "filter-inexact": (
+        ["verzoekproduct-filter-product-code-exact", "verzoekproduct-filter-verzoek"],
+        ["verzoekproduct-filter-product-code-exact"],
+        FAILED,
+    ),
+    "list-shows-deleted": (
+        [
+            "klant-delete",
+            "contactmoment-delete",
+            "verzoek-delete",
+            "verzoekproduct-delete",
+            "verzoekcontactmoment-delete",
+            "klant-list",
+        ],
+        [
+            "klant-delete",
+            "contactmoment-delete",
+            "verzoek-delete",
+            "verzoekproduct-delete",
+            "verzoekcontactmoment-delete",
+        ],
+        FAILED,
+    ),
+    "patch-forgets-nested": (
+        [
+            "klant-partial-update",
+            "klant-partial-update-nested-field",
+            "contactmoment-partial-update",
+            "verzoek-partial-update",
+        ],
+        [
+            "klant-partial-update",
+            "klant-partial-update-nested-field",
+            "contactmoment-partial-update",
+        ],
+        FAILED,
+    ),
+    "link-existence-unchecked": (
+        [
+            "verzoekcontactmoment-create-contactmoment-does-not-exist-400",
+            "verzoekcontactmoment-create-verzoek-does-not-exist-400",
+            "objectcontactmoment-create-contactmoment-does-not-exist-400",
+            "objectverzoek-create-verzoek-does-not-exist-400",
+            "verzoekinformatieobject-verzoek-does-not-exist-400",
+            "verzoekproduct-create-verzoek-does-not-exist-400",
+            "verzoekcontactmoment-create",
+        ],
+        [
+            "verzoekcontactmoment-create-contactmoment-does-not-exist-400",
+            "verzoekcontactmoment-create-verzoek-does-not-exist-400",
+            "objectcontactmoment-create-contactmoment-does-not-exist-400",
+            "objectverzoek-create-verzoek-does-not-exist-400",
+            "verzoekinformatieobject-verzoek-does-not-exist-400",
+            "verzoekproduct-create-verzoek-does-not-exist-400",
+        ],
+        FAILED,
+    ),
+    "subject-rule-on-create-only": (
+        ["klant-partial-update-blank-subject-400", "klant-partial-update"],
+        ["klant-partial-update-blank-subject-400"],
+        FAILED,
+    ),
+}
+
+#: defect -> the check that must be among the failed ones of every case it breaks: the
+#: defect is caught by the check made for it, not by a side effect elsewhere.
+CAUGHT_BY: dict[str, str] = {
+    "content-type-missing": "content_type",
+    "undocumented-field": "no_undocumented_fields",
+    "handelsnaam-joined": "variant_schema",
+    "list-url-internal": "urls_under_api_root",
+    "location-internal": "location_is_url",
+    "offset-dropped": "write_carries_sent",
+    "update-not-saved": "read_matches_write",
+    "refused-create-stored": "refused_write_unchanged",
+    "invalid-params-unnamed": "invalid_param_names",
+    "etag-stale": "status_code",
+    "filter-inexact": "body",
+    "list-shows-deleted": "body",
+    "patch-forgets-nested": "body",
+    "link-existence-unchecked": "status_code",
+    "subject-rule-on-create-only": "status_code",
 }
 
 
@@ -162,6 +296,10 @@ def test_the_table_covers_every_defect_switch() -> None:
     assert set(DEFECTS) == set(SWITCHES)
 
 
+def test_every_caught_by_entry_is_a_defect_of_the_table() -> None:
+    assert set(CAUGHT_BY) <= set(DEFECTS)
+
+
 def test_the_table_names_existing_scenarios(library) -> None:
     for selection, expected, _ in DEFECTS.values():
         assert set(expected) <= set(selection)
@@ -184,6 +322,15 @@ def test_the_defect_is_caught_by_the_intended_scenarios(defect, library) -> None
         assert result.verdict == "CONFORMANT", _explain(result)
     else:
         assert result.verdict == "NOT CONFORMANT"
+    if defect in CAUGHT_BY:
+        by = CAUGHT_BY[defect]
+        cases = {c.id: c for c in result.cases}
+        missed = [
+            i
+            for i in expected
+            if not any(k.name.endswith(f": {by}") for k in cases[i].failed_checks())
+        ]
+        assert missed == [], _explain(result)
 
 
 @pytest.mark.parametrize("defect", sorted(DEFECTS))

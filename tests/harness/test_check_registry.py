@@ -18,7 +18,7 @@ def test_the_expect_keys_of_the_format_are_the_registry_s() -> None:
     definitions = format_schema()["definitions"]
     expect = definitions["expect"]["properties"]
     assert set(expect) - {"levels"} == checks.EXPECT_KEYS
-    assert set(expect["levels"]["propertyNames"]["enum"]) == checks.EXPECT_KEYS
+    assert set(expect["levels"]["propertyNames"]["enum"]) == checks.LEVEL_KEYS
     drc_expect = definitions["drcExpectStep"]["properties"]["drc_expect"]["properties"]
     assert set(drc_expect) == checks.DRC_EXPECT_KEYS
 

@@ -34,7 +34,8 @@ def vng_run() -> RunResult:
 
 def _warned(case: CaseResult, check: CheckResult) -> set[str]:
     """What a failed should/reference check is, in the words of the docs' table."""
-    if check.name.split(": ")[-1].startswith("strict_reading["):
+    name = check.name.split(": ")[-1]
+    if name.startswith("strict_reading[") or name == "content_type_strict":
         return set(check.actual)
     if case.kind == "fuzz":
         return {BY_TITLE[check.title]}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from kic_testkit import (
+    RSIN,
     contactmoment_body,
     klant_body,
     make_config,
@@ -168,6 +169,120 @@ def test_parse_error_fout(make_api):
     malformed = api.call("POST", "klanten", body="{x", headers={"Content-Type": "application/json"})
     assert malformed.status_code == 400 and malformed.json["code"] == "parse_error"
     assert "invalidParams" not in malformed.json
+
+
+# -- the defects of the must-level checks (invariants, error semantics, semantics) --
+
+
+def test_content_type_missing(make_api):
+    api = make_api(defects=frozenset({"content-type-missing"}))
+    klant = path_of(api.create("klanten", klant_body())["url"])
+    assert not api.call("GET", klant).headers.get("Content-Type")
+    assert api.call("GET", "klanten").headers["Content-Type"] == "application/json"
+
+
+def test_undocumented_field(make_api):
+    api = make_api(defects=frozenset({"undocumented-field"}))
+    assert api.create("klanten", klant_body())["bron"] == "reference-kic"
+    assert "bron" not in api.create("verzoeken", verzoek_body())
+
+
+def test_handelsnaam_joined(make_api):
+    api = make_api(defects=frozenset({"handelsnaam-joined"}))
+    body = {"subjectType": "vestiging", "subjectIdentificatie": {"handelsnaam": ["A", "B"]}}
+    assert api.create("klanten", body)["subjectIdentificatie"]["handelsnaam"] == "A,B"
+
+
+def test_list_url_internal(make_api):
+    api = make_api(defects=frozenset({"list-url-internal"}))
+    created = api.create("klanten", klant_body())
+    [listed] = api.call("GET", "klanten").json
+    assert listed["url"].startswith("http://kic.internal/api/v1/klanten/")
+    assert created["url"].startswith("http://falconframework.org/api/v1/")
+
+
+def test_location_internal(make_api):
+    api = make_api(defects=frozenset({"location-internal"}))
+    result = api.call("POST", "klanten", json=klant_body())
+    assert result.headers["Location"] == result.json["url"].replace(
+        "http://falconframework.org/api/v1", "http://kic.internal/api/v1"
+    )
+
+
+def test_offset_dropped(make_api):
+    api = make_api(defects=frozenset({"offset-dropped"}))
+    body = contactmoment_body(interactiedatum="2020-03-01T11:30:00+01:00")
+    assert api.create("contactmomenten", body)["interactiedatum"] == "2020-03-01T11:30:00Z"
+
+
+def test_update_not_saved(make_api):
+    api = make_api(defects=frozenset({"update-not-saved"}))
+    klant = path_of(api.create("klanten", klant_body(voornaam="Jan"))["url"])
+    assert api.call("PATCH", klant, json={"voornaam": "Piet"}).json["voornaam"] == "Piet"
+    assert api.call("GET", klant).json["voornaam"] == "Jan"
+
+
+def test_refused_create_stored(make_api):
+    api = make_api(defects=frozenset({"refused-create-stored"}))
+    api.create("verzoeken", verzoek_body(identificatie="V-1"))
+    assert api.call("POST", "verzoeken", json=verzoek_body(identificatie="V-1")).status_code == 400
+    assert len(api.call("GET", "verzoeken").json) == 2
+
+
+def test_invalid_params_unnamed(make_api):
+    api = make_api(defects=frozenset({"invalid-params-unnamed"}))
+    result = api.call("POST", "verzoeken", json={"bronorganisatie": RSIN})
+    assert result.status_code == 400
+    assert {p["name"] for p in result.json["invalidParams"]} == {"nonFieldErrors"}
+
+
+def test_etag_stale(make_api):
+    api = make_api(defects=frozenset({"etag-stale"}))
+    klant = path_of(api.create("klanten", klant_body())["url"])
+    etag = api.call("GET", klant).headers["ETag"]
+    api.call("PATCH", klant, json={"voornaam": "Piet"})
+    assert api.call("GET", klant, headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_filter_inexact(make_api):
+    api = make_api(defects=frozenset({"filter-inexact"}))
+    verzoek = api.create("verzoeken", verzoek_body())["url"]
+    for code in ("ABC", "abc", "XABCX", "DEF"):
+        api.create("verzoekproducten", {"verzoek": verzoek, "productIdentificatie": {"code": code}})
+    listed = api.call("GET", "verzoekproducten", params={"productIdentificatie__code": "ABC"})
+    assert sorted(p["productIdentificatie"]["code"] for p in listed.json) == ["ABC", "XABCX", "abc"]
+
+
+def test_list_shows_deleted(make_api):
+    api = make_api(defects=frozenset({"list-shows-deleted"}))
+    klant = api.create("klanten", klant_body())["url"]
+    assert api.call("DELETE", path_of(klant)).status_code == 204
+    assert api.call("GET", path_of(klant)).status_code == 404
+    assert [k["url"] for k in api.call("GET", "klanten").json] == [klant]
+
+
+def test_patch_forgets_nested(make_api):
+    api = make_api(defects=frozenset({"patch-forgets-nested"}))
+    identificatie = {"identificatie": "M-1", "achternaam": "Bakker"}
+    body = contactmoment_body(medewerkerIdentificatie=identificatie)
+    contactmoment = path_of(api.create("contactmomenten", body)["url"])
+    patched = api.call("PATCH", contactmoment, json={"kanaal": "chat"}).json
+    assert patched["kanaal"] == "chat" and not patched.get("medewerkerIdentificatie")
+
+
+def test_link_existence_unchecked(make_api):
+    api = make_api(defects=frozenset({"link-existence-unchecked"}))
+    missing = "http://falconframework.org/api/v1/verzoeken/00000000-0000-4000-8000-000000000000"
+    body = {"verzoek": missing, "product": "https://producten.example/p/1"}
+    assert api.call("POST", "verzoekproducten", json=body).status_code == 500
+
+
+def test_subject_rule_on_create_only(make_api):
+    api = make_api(defects=frozenset({"subject-rule-on-create-only"}))
+    klant = path_of(api.create("klanten", klant_body())["url"])
+    patched = api.call("PATCH", klant, json={"subject": ""})
+    assert patched.status_code == 200 and patched.json["subject"] == ""
+    assert api.call("POST", "klanten", json={"subjectType": "vestiging"}).status_code == 400
 
 
 def test_every_defect_has_a_test_here():
