@@ -286,8 +286,22 @@ def _cmd_run(args: argparse.Namespace, out: Console) -> int:
             secret=args.secret,
             narrow_client=narrow,
             drc_url=drc_url,
+            embedded_drc=_drc_options(args) if args.drc_host is not None else None,
         )
         return _execute(_apply_common(config, args), args, out)
+
+
+def _drc_options(args: argparse.Namespace) -> list[str]:
+    """The options that start the same mock DRC again (for reproduce lines; no secrets)."""
+    options = [f"--drc-host {args.drc_host} --drc-port {args.drc_port}"]
+    if args.drc_public_url:
+        options.append(f"--drc-public-url {args.drc_public_url}")
+    options += [
+        f"--{name}"
+        for name in ("drc-lenient", "drc-accept-any-token")
+        if getattr(args, name.replace("-", "_"))
+    ]
+    return options
 
 
 def _serve_drc(args: argparse.Namespace, out: Console, stack: contextlib.ExitStack) -> str:

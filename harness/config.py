@@ -7,6 +7,7 @@ a literal token): the scenario runner and the fuzz phase both ask it.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from zgw.jwt import bearer
 INVALID_TOKEN = "Bearer this-is-not-a-jwt"
 DEFAULT_FUZZ_SEED = 20201
 DEFAULT_MAX_BODY_BYTES = 2_000_000
+#: Where a pasted reproduce line reads the main and the narrow client's secret from.
+SECRET_VARIABLES = ("KIC_CONFORMANCE_SECRET", "KIC_CONFORMANCE_NARROW_SECRET")
 
 
 @dataclass
@@ -99,6 +102,11 @@ class RunConfig:
     workers: int = 4
     #: Capabilities the environment offers beyond the DRC (e.g. "zaken"); None = derive.
     capabilities: frozenset[str] | None = None
+    #: The defects of a ``demo`` run (its reference KIC and mock DRC are embedded); None: no demo
+    demo_defects: tuple[str, ...] | None = None
+    #: The options that started this run's own mock DRC (``--drc-host H --drc-port P``); None:
+    #: no DRC, or one started apart (``--drc-url``). Reproduce lines start it again.
+    embedded_drc: list[str] | None = None
 
     def __post_init__(self) -> None:
         self.target = self.target.rstrip("/")
@@ -138,19 +146,43 @@ class RunConfig:
         return frozenset(caps)
 
     def reproduce_command(self, scenario_id: str) -> str:
-        """A command line that re-runs one scenario against this target (secrets masked)."""
+        """A command line that re-runs one scenario the way this run ran it, ready to paste.
+
+        Secrets are never written down: the command reads them from environment variables
+        (:data:`SECRET_VARIABLES`), and a trailing shell comment says so. A demo run, or a
+        run that started its mock DRC itself, is repeated by starting those servers again.
+        """
+        options = [f"--scenarios {shlex.quote(str(p))}" for p in self.scenario_paths or []]
+        if self.spec_path:
+            options.append(f"--spec {shlex.quote(str(self.spec_path))}")
+        options.append(f"--id {shlex.quote(scenario_id)} --no-fuzz")
+        if self.demo_defects is not None:
+            defects = [f"--defect {shlex.quote(d)}" for d in self.demo_defects]
+            return (
+                " ".join(["kic-conformance demo", *defects, *options])
+                + "  # the demo's reference KIC and mock DRC are embedded: this starts them again"
+            )
+        main_secret, narrow_secret = SECRET_VARIABLES
         parts = [
             "kic-conformance run",
-            f"--target {self.target}",
-            f"--client-id {self.client_id}",
-            "--secret '***'",
+            f"--target {shlex.quote(self.target)}",
+            f"--client-id {shlex.quote(self.client_id)}",
+            f'--secret "${main_secret}"',
         ]
+        secrets = f"${main_secret}"
         if self.narrow_client:
-            parts.append(f"--narrow-client-id {self.narrow_client[0]} --narrow-secret '***'")
-        if self.drc_url:
-            parts.append(f"--drc-url {self.drc_url}")
-        parts.append(f"--id {scenario_id} --no-fuzz")
-        return " ".join(parts)
+            parts.append(
+                f"--narrow-client-id {shlex.quote(self.narrow_client[0])} "
+                f'--narrow-secret "${narrow_secret}"'
+            )
+            secrets += f" and ${narrow_secret}"
+        notes = [f"with your secrets in {secrets}"]
+        if self.embedded_drc is not None:
+            parts.extend(self.embedded_drc)
+            notes.append("the mock DRC was embedded in the run: this starts it again")
+        elif self.drc_url:
+            parts.append(f"--drc-url {shlex.quote(self.drc_url)}")
+        return " ".join([*parts, *options]) + "  # " + "; ".join(notes)
 
     def describe(self) -> dict[str, Any]:
         """Settings worth keeping in a report (no secrets)."""
@@ -166,4 +198,6 @@ class RunConfig:
             "selection": self.selection.describe(),
             "spec_path": str(self.spec_path) if self.spec_path else None,
             "scenario_paths": [str(p) for p in self.scenario_paths or []],
+            "demo_defects": list(self.demo_defects) if self.demo_defects is not None else None,
+            "drc_embedded": self.demo_defects is not None or self.embedded_drc is not None,
         }

@@ -14,6 +14,7 @@ so a DRC that drips its answer cannot hold the harness longer than that.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -103,12 +104,23 @@ class DrcControl:
         """Raise :class:`DrcControlError` unless the control API answers."""
         self._call("GET", "faults")
 
-    def journal(self, since: int | None = None, method: str | None = None) -> list[dict[str, Any]]:
+    def journal(
+        self,
+        since: int | None = None,
+        method: str | None = None,
+        mentions: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Journal entries with an id above ``since``, of ``method``; with ``mentions``, only
+        those about at least one of these strings (URLs: see docs/mock-drc.md, Journal)."""
         params: dict[str, Any] = {}
         if since is not None:
             params["since"] = since
         if method:
             params["method"] = method
+        if mentions is not None:
+            if not mentions:
+                return []  # the DRC matches nothing for an empty list; no need to ask
+            params["mentions"] = list(mentions)
         return list(self._call("GET", "journal", params=params) or [])
 
     def journal_cursor(self) -> int:

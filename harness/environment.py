@@ -126,4 +126,5 @@ def embedded_environment(
             narrow_client=NARROW_CLIENT,
             drc_url=drc.url,
             fuzz_examples=fuzz_examples,
+            demo_defects=tuple(sorted(defects)),
         )

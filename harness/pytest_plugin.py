@@ -196,7 +196,7 @@ class FuzzItem(pytest.Item):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", InsecureKeyLengthWarning)
             fuzz_phase(dataclasses.replace(context, config=config), result)
-        bad = [c for c in result.cases if c.outcome in (Outcome.FAILED, Outcome.ERROR)]
+        bad = [c for c in result.cases if c.outcome.counts_against]
         if bad:
             pytest.fail("\n\n".join(case_text(c) for c in bad), pytrace=False)
         for case in result.cases:
@@ -214,7 +214,7 @@ def _finish(case: CaseResult) -> None:
         warnings.warn(KicCleanupWarning(cleanup_text(case)), stacklevel=1)
     if outcome is Outcome.SKIPPED:
         pytest.skip(case.skip_reason or "not applicable")
-    if outcome in (Outcome.FAILED, Outcome.ERROR):
+    if outcome.counts_against:  # failed, precondition failed, error
         raise ScenarioFailed(case)
     if outcome in (Outcome.WARNING, Outcome.DIFFERS):
         warnings.warn(KicConformanceWarning(case_text(case)), stacklevel=1)

@@ -8,6 +8,12 @@ data and back. Verdicts are derived, never
 stored: a failed ``must`` check makes the run NOT CONFORMANT, a failed ``should`` check is a
 warning, a failed ``reference`` check "differs from the reference".
 
+Scenario checks carry the index of their step and whether that step is *under test* (the
+behaviour the scenario is about) or set-up. A must-level failure in a set-up step makes the
+case *precondition failed*: it still counts against conformance, but the operations table
+counts it against the operation that failed, not the one the scenario tests.
+:meth:`RunResult.causes` groups every failure of a run into its distinct causes.
+
 Checks of a scenario's ``finally:`` steps carry ``cleanup=True``. A failed one is a *cleanup
 problem*: it never changes a case's outcome or the verdict (the behaviour under test already
 passed or failed), but every report lists it, because a KIC that cannot clean up leaves data
@@ -17,6 +23,7 @@ behind.
 from __future__ import annotations
 
 import enum
+import re
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -36,9 +43,15 @@ class Outcome(str, enum.Enum):
     PASSED = "passed"
     DIFFERS = "differs"  # only reference-level checks failed
     WARNING = "warning"  # a should-level check failed
-    FAILED = "failed"  # a must-level check failed
+    PRECONDITION_FAILED = "precondition failed"  # a must-level check of a set-up step failed
+    FAILED = "failed"  # a must-level check of a step under test failed
     ERROR = "error"  # the case could not be run (target unreachable mid-run, harness bug)
     SKIPPED = "skipped"  # not applicable to this run; always carries a reason
+
+    @property
+    def counts_against(self) -> bool:
+        """True for the outcomes that make a run NOT CONFORMANT."""
+        return self in (Outcome.FAILED, Outcome.PRECONDITION_FAILED, Outcome.ERROR)
 
 
 OUTCOME_ORDER = [
@@ -46,8 +59,18 @@ OUTCOME_ORDER = [
     Outcome.SKIPPED,
     Outcome.DIFFERS,
     Outcome.WARNING,
+    Outcome.PRECONDITION_FAILED,
     Outcome.FAILED,
     Outcome.ERROR,
+]
+
+#: The outcomes a failure cause can have, worst first (the order causes are reported in).
+CAUSE_ORDER = [
+    Outcome.ERROR,
+    Outcome.FAILED,
+    Outcome.PRECONDITION_FAILED,
+    Outcome.WARNING,
+    Outcome.DIFFERS,
 ]
 
 MASK = "***"
@@ -88,7 +111,9 @@ class CheckResult:
     """One named check: did it pass, at what level, and what was expected versus seen.
 
     A failed check of the fuzz phase also carries a ``title``, the kind of failure (the fuzz
-    phase reports each kind of failure of a check once, with how often it happened).
+    phase reports each kind of failure of a check once, with how often it happened). A
+    scenario check carries ``step``, the index of its step, and ``under_test``, false for a
+    set-up step (fuzz checks, and reports written before these fields, are under test).
     """
 
     name: str
@@ -100,6 +125,13 @@ class CheckResult:
     exchange_index: int | None = None  # index into CaseResult.exchanges
     cleanup: bool = False  # from a ``finally:`` step: reported, never counted in the outcome
     title: str = ""
+    step: int | None = None  # index of the scenario step (in ``steps`` or ``finally``)
+    under_test: bool = True  # False: a set-up step's check (see Outcome.PRECONDITION_FAILED)
+
+    @property
+    def kind(self) -> str:
+        """The check without its step: ``status_code``, ``response_schema``, ``drc_mirrors``."""
+        return _STEP_PREFIX.sub("", self.name).split("[", 1)[0]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CheckResult:
@@ -124,6 +156,10 @@ class CaseResult:
     skip_reason: str | None = None
     reproduce: str | None = None  # a command or curl line that replays a failure
     source: str | None = None  # file:line of the scenario
+    #: operationIds of the steps under test (None: all of ``operations``, as for fuzz cases)
+    operations_under_test: list[str] | None = None
+    #: the mock DRC's journal entries about this scenario's objects (kept when it did not pass)
+    drc_journal: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def outcome(self) -> Outcome:
@@ -131,14 +167,59 @@ class CaseResult:
             return Outcome.SKIPPED
         if self.error is not None:
             return Outcome.ERROR
-        failed_levels = {c.level for c in self.failed_checks()}
-        if Level.MUST in failed_levels:
-            return Outcome.FAILED
-        if Level.SHOULD in failed_levels:
-            return Outcome.WARNING
-        if Level.REFERENCE in failed_levels:
-            return Outcome.DIFFERS
-        return Outcome.PASSED
+        return _outcome_of(self.failed_checks())
+
+    def tested_operations(self) -> list[str]:
+        """The operationIds this case tests (its steps under test)."""
+        if self.operations_under_test is None:
+            return list(self.operations)
+        return list(self.operations_under_test)
+
+    def operation_of(self, check: CheckResult) -> str | None:
+        """The operationId of the exchange ``check`` points at (None: none, or not in the spec)."""
+        index = check.exchange_index
+        if index is None or not 0 <= index < len(self.exchanges):
+            return None
+        return self.exchanges[index].operation_id
+
+    def failed_preconditions(self) -> list[CheckResult]:
+        """Failed must-level checks of set-up steps (what makes a case precondition failed)."""
+        return [c for c in self.failed_checks() if c.level is Level.MUST and not c.under_test]
+
+    def operation_outcomes(self) -> dict[str, Outcome]:
+        """operationId -> what this case says about it, for the operations table.
+
+        Steps under test count, each operation by its own checks (a check with no operation,
+        such as a ``drc_expect`` one, counts for every operation under test). A set-up step
+        counts only when it failed at must level: as *precondition failed* of its operation.
+        """
+        outcome = self.outcome
+        if outcome in (Outcome.SKIPPED, Outcome.ERROR) or self.kind != "scenario":
+            return dict.fromkeys(self.tested_operations(), outcome)
+        per_operation: dict[str, list[CheckResult]] = {}
+        everywhere: list[CheckResult] = []
+        for check in self.checks:
+            if check.cleanup or not check.under_test:
+                continue
+            op = self.operation_of(check)
+            if op is None:
+                everywhere.append(check)
+            else:
+                per_operation.setdefault(op, []).append(check)
+        failed_everywhere = [c for c in everywhere if not c.passed]
+        result = {
+            op: _outcome_of([c for c in checks if not c.passed] + failed_everywhere)
+            for op, checks in per_operation.items()
+        }
+        if not per_operation and outcome is not Outcome.PRECONDITION_FAILED:
+            # Only operation-less checks (drc_expect) were under test: they speak for the
+            # operations the scenario tests.
+            result = dict.fromkeys(self.tested_operations(), _outcome_of(failed_everywhere))
+        for check in self.failed_preconditions():
+            op = self.operation_of(check)
+            if op and result.get(op) is not Outcome.FAILED:
+                result[op] = Outcome.PRECONDITION_FAILED
+        return result
 
     def failed_checks(self) -> list[CheckResult]:
         """The failed checks that decide the outcome (cleanup problems left out)."""
@@ -167,6 +248,111 @@ class CaseResult:
         return case
 
 
+def _outcome_of(failed: list[CheckResult]) -> Outcome:
+    """The outcome that failed (non-cleanup) checks come to."""
+    must = [c for c in failed if c.level is Level.MUST]
+    if any(c.under_test for c in must):
+        return Outcome.FAILED
+    if must:
+        return Outcome.PRECONDITION_FAILED
+    levels = {c.level for c in failed}
+    if Level.SHOULD in levels:
+        return Outcome.WARNING
+    if Level.REFERENCE in levels:
+        return Outcome.DIFFERS
+    return Outcome.PASSED
+
+
+#: The step label the runner puts before a check's name: ``step 3 (call: klant_create): ``.
+_STEP_PREFIX = re.compile(r"^(?:cleanup )?step \d+ \(.*?\): ")
+#: Where a case error happened (``file.yaml:12 step 3 (...): ``), left out of its cause.
+_ERROR_PLACE = re.compile(r"^\S+:\d+(?: (?:cleanup )?step \d+ \(.*?\))?: ")
+_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>\\]+")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_HTTP_STATUS = re.compile(r"[1-5]\d\d")
+
+
+def message_shape(message: str) -> str:
+    """``message`` with what differs between occurrences of one cause normalised: URLs become
+    ``<url>``, uuids ``<uuid>``, numbers ``#`` (three-digit HTTP status codes stay: "got 400"
+    and "got 500" are different causes)."""
+    text = _URL.sub("<url>", message)
+    text = _UUID.sub("<uuid>", text)
+    return _NUMBER.sub(lambda m: m[0] if _HTTP_STATUS.fullmatch(m[0]) else "#", text).strip()
+
+
+@dataclass
+class Cause:
+    """One distinct reason cases did not pass: one check failing with one message shape
+    (:func:`message_shape`) at one outcome, or one kind of error, however many cases it hit."""
+
+    outcome: Outcome  # error, failed, precondition failed, warning or differs
+    check: str  # the check without its step (``status_code``), or "error"
+    message: str  # the first message seen with this shape (an example)
+    shape: str
+    cases: list[str] = field(default_factory=list)  # ids of the affected cases, in run order
+    operations: list[str] = field(default_factory=list)  # operationIds where it happened
+    occurrences: int = 0  # failed checks (or errors) with this cause
+    #: the first request the mock DRC refused or lost (no fault rule of the scenario's own)
+    #: in an affected case's journal: the DRC's side of the failure (None: none)
+    drc_evidence: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["outcome"] = self.outcome.value
+        return data
+
+
+def _cause_outcome(check: CheckResult) -> Outcome:
+    if check.level is Level.MUST:
+        return Outcome.FAILED if check.under_test else Outcome.PRECONDITION_FAILED
+    return Outcome.WARNING if check.level is Level.SHOULD else Outcome.DIFFERS
+
+
+def drc_refusal(journal: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The first journal entry the mock DRC answered with an error or not at all, unless a
+    fault rule made it so (a scenario's deliberate fault is no evidence)."""
+    for entry in journal:
+        if "method" not in entry or entry.get("fault"):
+            continue
+        status = entry.get("status")
+        if status is None or status >= 400:
+            return entry
+    return None
+
+
+def group_causes(cases: list[CaseResult]) -> list[Cause]:
+    """The distinct causes of every failed check and error of ``cases`` (cleanup problems
+    left out), worst first: by outcome, then by the number of cases they hit."""
+    causes: dict[tuple[Outcome, str, str], Cause] = {}
+
+    def add(outcome: Outcome, check: str, message: str, case: CaseResult, ops: list[str]) -> None:
+        shape = message_shape(message)
+        cause = causes.setdefault((outcome, check, shape), Cause(outcome, check, message, shape))
+        cause.occurrences += 1
+        if case.id not in cause.cases:
+            cause.cases.append(case.id)
+        cause.operations.extend(op for op in ops if op not in cause.operations)
+        if cause.drc_evidence is None:
+            cause.drc_evidence = drc_refusal(case.drc_journal)
+
+    for case in cases:
+        if case.skip_reason is not None:
+            continue
+        if case.error is not None:
+            lines = case.error.strip().splitlines() or ["error"]
+            message = _ERROR_PLACE.sub("", lines[0])
+            add(Outcome.ERROR, "error", message, case, case.tested_operations())
+        for check in case.failed_checks():
+            op = case.operation_of(check)
+            message = check.message or check.title or "failed"
+            add(_cause_outcome(check), check.kind, message, case, [op] if op else [])
+    rank = {outcome: i for i, outcome in enumerate(CAUSE_ORDER)}
+    # sorted() is stable: among equals, the cause seen first in the run comes first.
+    return sorted(causes.values(), key=lambda c: (rank[c.outcome], -len(c.cases), -c.occurrences))
+
+
 @dataclass
 class RunResult:
     """A whole run: target, settings that matter for reproduction, cases, observed statuses."""
@@ -193,7 +379,7 @@ class RunResult:
         """True when no case failed or errored; warnings and reference differences do not count."""
         if self.aborted:
             return False
-        return not any(c.outcome in (Outcome.FAILED, Outcome.ERROR) for c in self.cases)
+        return not any(c.outcome.counts_against for c in self.cases)
 
     @property
     def verdict(self) -> str:
@@ -224,12 +410,17 @@ class RunResult:
         return sum(len(c.cleanup_problems()) for c in self.cases)
 
     def by_operation(self) -> dict[str, Counter[Outcome]]:
-        """operationId -> outcomes of the cases that exercise it."""
+        """operationId -> outcomes of the cases that test it (:meth:`CaseResult.operation_outcomes`:
+        steps under test only; a set-up failure counts against the operation that failed)."""
         table: dict[str, Counter[Outcome]] = defaultdict(Counter)
         for case in self.cases:
-            for op in dict.fromkeys(case.operations):
-                table[op][case.outcome] += 1
+            for op, outcome in case.operation_outcomes().items():
+                table[op][outcome] += 1
         return dict(table)
+
+    def causes(self) -> list[Cause]:
+        """The distinct causes of the run's failures, worst first (:func:`group_causes`)."""
+        return group_causes(self.cases)
 
     def by_rule(self) -> dict[str, Counter[Outcome]]:
         """rule -> outcomes of its cases."""
@@ -251,6 +442,7 @@ class RunResult:
             "exit_code": self.exit_code,
             "aborted": self.aborted,
             "counts": {o.value: n for o, n in self.counts().items()},
+            "causes": [cause.to_dict() for cause in self.causes()],
             "cleanup_problems": self.cleanup_problem_count(),
             "by_operation": {
                 op: {o.value: n for o, n in c.items()} for op, c in self.by_operation().items()

@@ -7,16 +7,23 @@
 :data:`harness.checks.RESPONSE_CHECKS`; a ``drc`` step drives the mock DRC through
 :class:`~harness.drc_control.DrcControl`; a ``drc_expect`` step goes through
 :data:`harness.checks.DRC_CHECKS`. Nothing the target does makes :func:`run_scenario` raise.
+
+Every check is marked with its step's index and whether that step is under test (set-up
+failures make a case *precondition failed*). A scenario that used the mock DRC and did not
+pass carries the DRC's journal entries about its own objects (``mentions`` of its saved URLs,
+so other scenarios running at the same time never show up), call-backs included.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 import traceback
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -25,13 +32,28 @@ from harness.compare import under
 from harness.config import MissingCapability, RunConfig, skip_reason
 from harness.drc_control import DrcControl, DrcControlError, documents_path
 from harness.request import build_request
-from harness.results import CaseResult, CheckResult, Level
-from harness.scenarios import Scenario, Step
+from harness.results import CaseResult, CheckResult, Level, Outcome
+from harness.scenarios import BUILTIN_VARS, Scenario, Step
 from harness.spec import Spec, load_spec
 from harness.transport import Response, new_client, send
 
 POSITIVE_DRC_RETRIES = 5
 POSITIVE_DRC_PAUSE = 0.3
+#: At most this many URLs go into one ``mentions`` query (gunicorn caps the request line).
+MAX_MENTIONS = 20
+#: What a report keeps of a DRC journal entry (not the headers: they hold the KIC's JWT).
+JOURNAL_FIELDS = (
+    "id",
+    "time",
+    "method",
+    "path",
+    "query",
+    "body",
+    "status",
+    "fault",
+    "resource",
+    "callbacks",
+)
 
 
 class _StopScenario(Exception):
@@ -73,6 +95,7 @@ class _ScenarioRun:
             kind="scenario",
             tags=list(scenario.tags),
             operations=list(scenario.operations),
+            operations_under_test=list(scenario.operations_under_test),
             source=scenario.source,
         )
         drc = context.drc
@@ -101,6 +124,8 @@ class _ScenarioRun:
     def add(self, check: CheckResult, step: Step) -> CheckResult:
         check.name = f"{step.label}: {check.name}"
         check.cleanup = self.in_cleanup
+        check.step = step.index
+        check.under_test = step.under_test and not self.in_cleanup
         self.case.checks.append(check)
         return check
 
@@ -279,7 +304,7 @@ class _ScenarioRun:
             return self.case
         try:
             self.variables.update(templating.render(scenario.vars, self.variables))
-            if self.context.drc is not None and any(s.kind == "drc_expect" for s in scenario.steps):
+            if self.context.drc is not None and self.uses_drc():
                 self.journal_start = self.context.drc.journal_cursor()
             for step in scenario.steps:
                 self.run_step(step)
@@ -293,6 +318,8 @@ class _ScenarioRun:
             self.case.error = f"{self.where()}: {exc}"
         except Exception as exc:  # a harness bug must not take the whole run down
             self.case.error = f"{self.where()}: harness error: {exc!r}\n{traceback.format_exc()}"
+        if self.case.outcome not in (Outcome.PASSED, Outcome.SKIPPED):
+            self.collect_drc_journal()
         self.cleanup()
         self.case.duration_s = round(time.monotonic() - started, 3)
         return self.case
@@ -311,6 +338,51 @@ class _ScenarioRun:
                 message=f"not run: {skip_reason([capability])}",
             )
         )
+
+    def uses_drc(self) -> bool:
+        scenario = self.scenario
+        return "drc" in scenario.requires or any(
+            s.kind in ("drc", "drc_expect") for s in scenario.steps
+        )
+
+    def mentioned_urls(self) -> list[str]:
+        """The URLs this scenario saved (its documents, verzoeken, relations ...); the API
+        roots are left out, since every scenario's requests mention them."""
+        return [
+            value
+            for name, value in self.variables.items()
+            if name not in BUILTIN_VARS
+            and isinstance(value, str)
+            and value.startswith(("http://", "https://"))
+        ][:MAX_MENTIONS]
+
+    def collect_drc_journal(self) -> None:
+        """Keep the DRC's journal entries about this scenario's objects (correlated by the
+        URLs it saved, not by time), with the call-backs the DRC made and the KIC's answers."""
+        drc = self.context.drc
+        urls = self.mentioned_urls()
+        if drc is None or not urls or not self.uses_drc():
+            return
+        try:
+            entries = drc.journal(since=self.journal_start, mentions=urls)
+        except DrcControlError as exc:
+            self.case.drc_journal = [{"error": f"the DRC journal could not be read: {exc}"}]
+            return
+        names = {url: name for name, url in self.variables.items() if url in urls}
+        kept = []
+        for entry in entries:
+            kept_entry = {k: entry.get(k) for k in JOURNAL_FIELDS if k in entry}
+            kept_entry["about"] = _named(
+                names,
+                entry.get("path"),
+                entry.get("query"),
+                entry.get("body"),
+                entry.get("resource"),
+            )
+            for callback in kept_entry.get("callbacks") or []:
+                callback["about"] = _named(names, callback.get("url"))
+            kept.append(kept_entry)
+        self.case.drc_journal = kept
 
     def where(self) -> str:
         if self.step is None:
@@ -336,6 +408,13 @@ class _ScenarioRun:
     def cleanup_error(self, message: str) -> CheckResult:
         # Level as the scenario's: with cleanup=True it is reported, never counted.
         return CheckResult(name="cleanup", passed=False, level=self.scenario.level, message=message)
+
+
+def _named(names: dict[str, str], *parts: Any) -> list[str]:
+    """The scenario variables (``doc``, ``verzoek``) whose URL occurs in ``parts``, as they
+    are or URL-encoded (a call-back's query), so a journal entry says what it was about."""
+    text = json.dumps(parts, default=str)
+    return [name for url, name in names.items() if url in text or quote(url, safe="") in text]
 
 
 def run_scenario(scenario: Scenario, context: RunContext) -> CaseResult:

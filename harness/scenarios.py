@@ -3,7 +3,8 @@
 Each file is parsed with line numbers (:mod:`harness.yamlload`), validated against
 ``scenario.schema.json``, then checked for what a schema cannot see: every ``call:`` names an
 operationId of the spec, every ``{variable}`` used (in ``!regex`` patterns too) is defined
-before use, and ids are unique over the library. Every problem is reported as
+before use, every scenario has a step under test (:func:`steps_under_test`), and ids are unique
+over the library. Every problem is reported as
 ``file:line: message``; :func:`load_library` raises :class:`ScenarioError` listing them all,
 :func:`lint` returns them.
 """
@@ -60,6 +61,8 @@ class Step:
     line: int
     index: int
     cleanup: bool = False
+    #: the behaviour the scenario is about (see :func:`steps_under_test`); False: set-up
+    under_test: bool = False
 
     @property
     def label(self) -> str:
@@ -89,6 +92,8 @@ class Scenario:
     file: Path
     line: int = 1
     operations: list[str] = field(default_factory=list)
+    #: operationIds called by the steps under test (what the operations table counts)
+    operations_under_test: list[str] = field(default_factory=list)
 
     @property
     def source(self) -> str:
@@ -188,8 +193,68 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"{where}: {message}"
 
 
+def _step_operation(step: dict[str, Any], spec: Spec) -> str | None:
+    """The operationId a ``call``/``request`` step calls (None: other kinds, or not in the spec)."""
+    if "call" in step:
+        return step["call"]
+    if "request" in step:
+        op = spec.find_operation(step["request"]["method"], step["request"]["path"])
+        return op.operation_id if op is not None else None
+    return None
+
+
+def steps_under_test(document: dict[str, Any], spec: Spec) -> list[int]:
+    """Indexes of the ``steps`` under test: those marked ``under_test: true`` when any is;
+    otherwise the steps calling the operation of ``rule: oas:<operationId>``, every
+    ``drc_expect`` step and every read (a GET operation) after the first of those, since such
+    a read checks what the operation did; minus those marked ``under_test: false``. The others
+    are set-up: a must-level failure there makes the case *precondition failed*."""
+    steps = document.get("steps") or []
+    marked = [i for i, step in enumerate(steps) if step.get("under_test") is True]
+    if marked:
+        return marked
+    rule = str(document.get("rule", ""))
+    operation = rule.removeprefix("oas:") if rule.startswith("oas:") else None
+    chosen: list[int] = []
+    for i, step in enumerate(steps):
+        if step.get("under_test") is False:
+            continue
+        called = _step_operation(step, spec)
+        tested = "drc_expect" in step or (operation is not None and called == operation)
+        checks_effect = bool(chosen) and called is not None and _is_read(called, spec)
+        if tested or checks_effect:
+            chosen.append(i)
+    return chosen
+
+
+def _is_read(operation_id: str, spec: Spec) -> bool:
+    try:
+        return spec.operation(operation_id).method == "GET"
+    except KeyError:
+        return False
+
+
 def _semantic_problems(document: dict[str, Any], file: str, spec: Spec) -> list[Problem]:
     problems: list[Problem] = []
+    if not steps_under_test(document, spec):
+        problems.append(
+            Problem(
+                file,
+                yamlload.line_of(document, ["steps"]),
+                "no step is under test: mark the steps that test the behaviour with "
+                "'under_test: true' (by default: steps calling the operation of rule oas:<op>, "
+                "and drc_expect steps)",
+            )
+        )
+    for index, step in enumerate(document.get("finally") or []):
+        if "under_test" in step:
+            problems.append(
+                Problem(
+                    file,
+                    yamlload.line_of(document, ["finally", index]),
+                    "under_test: a finally step is never under test (it only tidies up)",
+                )
+            )
     defined = set(BUILTIN_VARS) | set(document.get("vars") or {})
     all_saved = set(defined)
     for section in ("steps", "finally"):
@@ -228,25 +293,34 @@ def _semantic_problems(document: dict[str, Any], file: str, spec: Spec) -> list[
 
 
 def _build(document: dict[str, Any], file: Path, spec: Spec) -> Scenario:
+    tested = set(steps_under_test(document, spec))
+
     def steps(section: str) -> list[Step]:
         result = []
         for index, raw in enumerate(document.get(section) or []):
             kind = next(k for k in STEP_KINDS if k in raw)
             line = yamlload.line_of(document, [section, index])
-            result.append(Step(kind, raw, line, index, cleanup=section == "finally"))
+            main = section == "steps"
+            result.append(
+                Step(kind, raw, line, index, cleanup=not main, under_test=main and index in tested)
+            )
         return result
 
     main, cleanup = steps("steps"), steps("finally")
     # Operations the scenario exercises: a delete that only tidies up in ``finally`` is not
     # tested by it (and must not count in the per-operation table or --operation).
     operations: list[str] = []
+    operations_under_test: list[str] = []
     for step in main:
-        if step.kind == "call":
-            operations.append(step.data["call"])
-        elif step.kind == "request":
-            op = spec.find_operation(step.data["request"]["method"], step.data["request"]["path"])
-            if op is not None:
-                operations.append(op.operation_id)
+        op = _step_operation(step.data, spec)
+        if op is not None and op in spec.operations:
+            operations.append(op)
+            if step.under_test:
+                operations_under_test.append(op)
+    rule_operation = str(document["rule"]).removeprefix("oas:")
+    if not operations_under_test and rule_operation in spec.operations:
+        # Steps outside the spec (PUT on a read-only path) test the operation of the rule.
+        operations_under_test.append(rule_operation)
     tags = list(dict.fromkeys([*(document.get("tags") or []), file.parent.name]))
     return Scenario(
         id=document["id"],
@@ -262,6 +336,7 @@ def _build(document: dict[str, Any], file: Path, spec: Spec) -> Scenario:
         file=file,
         line=getattr(document, "line", 1) or 1,
         operations=list(dict.fromkeys(operations)),
+        operations_under_test=list(dict.fromkeys(operations_under_test)),
     )
 
 

@@ -7,6 +7,7 @@ even when a server echoes one back in a body or header.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -22,7 +23,16 @@ _AUTH_HEADER = re.compile(
 def redact(text: str) -> str:
     """``text`` with every JWT and every Authorization value masked."""
     text = _JWT.sub(MASK, text)
-    return _AUTH_HEADER.sub(lambda m: m.group(1) + MASK if m.group(2) != MASK else m.group(0), text)
+    return _AUTH_HEADER.sub(_mask_value, text)
+
+
+def _mask_value(match: re.Match[str]) -> str:
+    value = match.group(2)
+    # A shell variable (``Bearer $KIC_TOKEN`` in a reproduce line) holds no secret; masking
+    # it would break the line it is in.
+    if value == MASK or value.startswith("$"):
+        return match.group(0)
+    return match.group(1) + MASK
 
 
 def redact_tree(value: Any) -> Any:
@@ -34,3 +44,52 @@ def redact_tree(value: Any) -> Any:
     if isinstance(value, list):
         return [redact_tree(v) for v in value]
     return value
+
+
+# What the run's verdict rests on. ``RunResult`` gains ``mode``, ``incomplete_reasons`` and
+# ``interrupted`` with the verdict states (CONFORMANT, NOT CONFORMANT, COULD NOT RUN, NO
+# FAILURES (incomplete: ...), INTERRUPTED); these read them defensively, so the reporters
+# also work on a result without them (then the mode is derived from the settings).
+
+
+def run_mode(run: Any) -> dict[str, Any]:
+    """The run mode as label -> value: the DRC, token checking, narrow client, selection,
+    fuzzing (``run.mode`` when the result has one)."""
+    mode = getattr(run, "mode", None)
+    if mode is not None:
+        if dataclasses.is_dataclass(mode) and not isinstance(mode, type):
+            mode = dataclasses.asdict(mode)
+        return dict(mode) if isinstance(mode, dict) else {"mode": str(mode)}
+    settings = getattr(run, "settings", None) or {}
+    derived: dict[str, Any] = {}
+    drc = settings.get("drc_url")
+    if "drc_url" in settings:
+        embedded = " (embedded)" if settings.get("drc_embedded") else ""
+        derived["mock DRC"] = f"{drc}{embedded}" if drc else "none (kic-001 scenarios skipped)"
+    if "narrow_client_id" in settings:
+        derived["narrow client"] = settings["narrow_client_id"] or "none"
+    if "selection" in settings:
+        chosen = settings.get("selection") or {}
+        derived["selection"] = (
+            "; ".join(f"{k}: {', '.join(v)}" for k, v in chosen.items()) or "all scenarios"
+        )
+    if "fuzz_examples" in settings:
+        examples = settings.get("fuzz_examples") or 0
+        derived["fuzzing"] = (
+            f"{examples} examples per operation, seed {settings.get('fuzz_seed')}"
+            if examples
+            else "off"
+        )
+    if settings.get("demo_defects"):
+        derived["reference KIC defects"] = ", ".join(settings["demo_defects"])
+    return derived
+
+
+def incomplete_reasons(run: Any) -> list[str]:
+    """Why a run without failures is not a full certification (empty: complete, or unknown)."""
+    return [str(r) for r in getattr(run, "incomplete_reasons", None) or []]
+
+
+def interrupted(run: Any) -> bool:
+    """True when the run was interrupted (Ctrl-C) and the reports cover what finished."""
+    return bool(getattr(run, "interrupted", False))

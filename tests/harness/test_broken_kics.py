@@ -64,9 +64,11 @@ DEFECTS: dict[str, tuple[list[str], list[str], Outcome]] = {
         ["contactmoment-read", "contactmoment-create"],
         FAILED,
     ),
+    # (verzoekproduct-create-product-url comes out precondition failed here, its set-up
+    # verzoek_create failing: tests/harness/test_step_under_test.py)
     "create-status-200": (
-        ["klant-create-subject-url", "verzoek-create", "verzoekproduct-create-product-url"],
-        ["klant-create-subject-url", "verzoek-create", "verzoekproduct-create-product-url"],
+        ["klant-create-subject-url", "verzoek-create", "contactmoment-create"],
+        ["klant-create-subject-url", "verzoek-create", "contactmoment-create"],
         FAILED,
     ),
     "filter-ignored": (

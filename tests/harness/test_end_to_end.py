@@ -68,9 +68,11 @@ steps:
   - call: verzoekinformatieobject_create
     body: {verzoek: "{verzoek}", informatieobject: "{doc}"}
     expect: {status: 400}
+    under_test: true
   - call: verzoekinformatieobject_list
     query: {verzoek: "{verzoek}"}
     expect: {status: 200, body: !len 0}
+    under_test: true
 finally:
   - drc: clear_faults
   - call: verzoek_delete

@@ -35,7 +35,7 @@ finally:
 """
 
 
-H = "id: x\ntitle: t\nrule: kic-001\nsteps:\n"
+H = "id: x\ntitle: t\nrule: oas:verzoek_list\nsteps:\n"
 
 
 def write(folder: Path, name: str, text: str) -> Path:

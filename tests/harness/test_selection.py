@@ -11,6 +11,7 @@ from harness.scenarios import load_library
 
 BASE = "id: {id}\ntitle: t\nrule: {rule}\ntags: [{tag}]\nsteps:\n{steps}"
 LIST = "  - call: klant_list\n"
+LIST_UNDER_TEST = LIST + "    under_test: true\n"
 FAULT = "  - drc: fault\n    method: POST\n    path: objectinformatieobjecten\n    status: 500\n"
 ABSENT = "  - drc_expect: {not_received: {method: DELETE}}\n"
 PRESENT = "  - drc_expect: {received: {method: POST}}\n"
@@ -18,7 +19,7 @@ PRESENT = "  - drc_expect: {received: {method: POST}}\n"
 
 def library(scenario_dir):
     files = {
-        "a": BASE.format(id="a", rule="kic-001", tag="x", steps=LIST),
+        "a": BASE.format(id="a", rule="kic-001", tag="x", steps=LIST_UNDER_TEST),
         "b": BASE.format(id="b", rule="oas:klant_list", tag="y", steps=LIST + FAULT),
         "c": BASE.format(id="c", rule="oas:klant_list", tag="y", steps=LIST + ABSENT),
         "d": BASE.format(id="d", rule="kic-001", tag="z", steps=PRESENT),

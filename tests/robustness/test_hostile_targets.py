@@ -26,7 +26,7 @@ from hostile_kic import HostileKic
 from pytest_httpserver import HTTPServer
 
 from harness.config import RunConfig, Selection
-from harness.results import Outcome, RunResult
+from harness.results import RunResult
 from harness.run import run
 
 TIMEOUT = 2.0
@@ -111,7 +111,8 @@ def test_harness_fails_a_hostile_target_clearly_and_in_time(
     assert result.aborted is None, result.aborted
     assert result.exit_code == 1 and result.verdict == "NOT CONFORMANT"
     assert sorted(outcomes) == sorted(SCENARIOS)
-    assert set(outcomes.values()) <= {Outcome.FAILED, Outcome.ERROR}, outcomes
+    # Failed, errored, or precondition failed (a set-up create broke first): all count against.
+    assert all(outcome.counts_against for outcome in outcomes.values()), outcomes
     text = failure_text(result)
     assert any(hint in text for hint in HINTS[mode]), f"no {HINTS[mode]} in: {text[:600]}"
     assert any(r.header("authorization") for r in requests), "the target itself got no token"
