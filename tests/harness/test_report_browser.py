@@ -106,13 +106,13 @@ def test_the_failing_run_reads_as_its_cause(report: Path, page: Page, tmp_path: 
     expect(case.locator("h3")).to_have_text(f"FAILED {FAILING}")
     page.screenshot(path=tmp_path / "case.png")
 
-    # The exchange the failure points at is open: its response body, as JSON, is the 400.
+    # The exchange the failure points at is open: its response body, as JSON, is the 409.
     open_bodies = case.locator("details[open] div.exchange").evaluate_all(
         "exchanges => exchanges.map(e => [...e.querySelectorAll('pre.json')]"
         ".map(p => p.textContent))"
     )
     [[response]] = open_bodies
-    assert json.loads(response)["status"] == 400
+    assert json.loads(response)["status"] == 409
     expect(case.locator("details[open] pre.json").first).to_be_visible()
     # Every exchange of the case shows its bodies as JSON (the set-up POSTs too, once opened).
     case.locator("details > summary").evaluate_all("ss => ss.forEach(s => s.click())")
