@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from harness import checks, templating
-from harness.config import MissingCapability, RunConfig, skip_reason
+from harness.config import MissingCapability, RunConfig
 from harness.drc_control import DrcControl, DrcControlError, documents_path
 from harness.request import build_request
 from harness.results import CaseResult, CheckResult, Level
@@ -48,8 +48,9 @@ class RunContext:
 
     @classmethod
     def create(cls, config: RunConfig, spec: Spec | None = None) -> RunContext:
-        drc = DrcControl(config.drc_url, config.timeout) if config.drc_url else None
-        return cls(config, spec or load_spec(config.spec_path), new_client(), drc)
+        tls = config.ssl_context()
+        drc = DrcControl(config.drc_url, config.timeout, tls) if config.drc_url else None
+        return cls(config, spec or load_spec(config.spec_path), new_client(verify=tls), drc)
 
     def close(self) -> None:
         self.client.close()
@@ -238,7 +239,7 @@ class _ScenarioRun:
         scenario = self.scenario
         missing = sorted(set(scenario.requires) - self.config.available_capabilities())
         if missing:
-            self.case.skip_reason = skip_reason(missing)
+            self.case.skip_reason = self.config.skip_reason(missing)
             return self.case
         try:
             self.variables.update(templating.render(scenario.vars, self.variables))
@@ -249,7 +250,7 @@ class _ScenarioRun:
         except _StopScenario:
             pass
         except MissingCapability as exc:
-            self.case.skip_reason = skip_reason([exc.capability])
+            self.case.skip_reason = self.config.skip_reason([exc.capability])
         except templating.TemplateError as exc:
             self.case.error = f"{self.where()}: scenario problem: {exc}"
         except DrcControlError as exc:
