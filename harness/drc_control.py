@@ -119,7 +119,7 @@ class DrcControl:
         if response.status_code >= 400:
             raise DrcControlError(
                 f"mock DRC refused {method} /_mock/{path} with {response.status_code}: "
-                f"{response.text[:500]}"
+                f"{' '.join(response.text[:500].split())}"
             )
         if response.status_code == 204 or not response.content:
             return None
