@@ -8,6 +8,8 @@ never fail a testcase either: they are in the case's text and, for a passed case
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -34,9 +36,13 @@ def to_element(run: RunResult) -> ET.Element:
     properties = ET.SubElement(suite, "properties")
     for name, value in (
         ("verdict", run.verdict),
+        ("exit_code", str(run.exit_code)),
         ("spec_version", run.spec_version),
         ("fuzz_seed", str(run.fuzz_seed)),
         ("cleanup_problems", str(run.cleanup_problem_count())),
+        ("incomplete", "; ".join(run.incomplete_reasons)),
+        ("interrupted", str(run.interrupted).lower()),
+        *_mode_properties(run),
     ):
         ET.SubElement(properties, "property", name=name, value=value)
     if run.aborted:
@@ -69,6 +75,17 @@ def to_element(run: RunResult) -> ET.Element:
         if outcome in (Outcome.PASSED, Outcome.SKIPPED) and result.cleanup_problems():
             ET.SubElement(element, "system-out").text = cleanup_text(result)
     return suites
+
+
+def _mode_properties(run: RunResult) -> list[tuple[str, str]]:
+    """The run mode as properties: ``mode`` in words and ``mode.<field>`` each."""
+    if run.mode is None:
+        return []
+    fields = [
+        (f"mode.{key}", value if isinstance(value, str) else json.dumps(value))
+        for key, value in dataclasses.asdict(run.mode).items()
+    ]
+    return [("mode", run.mode.describe()), *fields]
 
 
 def write(run: RunResult, path: str | Path) -> None:
