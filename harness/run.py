@@ -365,14 +365,12 @@ class CallbackDoctor:
     the KIC during one of its requests got no usable answer, the case gets a failed check that
     says so and what to change.
 
-    The DRC journals a request when it is done, so after a timed-out step the doctor waits for
-    the DRC's own call-back deadline to pass (once per run; later cases are looked up once).
+    The DRC journals a request when it is done, so after a timed-out step the doctor waits
+    (at most the DRC's own call-back deadline) until the entry is there.
     """
 
     def __init__(self, context: RunContext) -> None:
         self.context = context
-        self._waited = False
-        self._lock = threading.Lock()
 
     def examine(self, scenario: Scenario, case: CaseResult) -> None:
         drc = self.context.drc
@@ -384,11 +382,8 @@ class CallbackDoctor:
         if not mentioned:
             return
         timed_out = [i for i, e in enumerate(case.exchanges) if _timed_out(e.error)]
-        with self._lock:
-            wait = bool(timed_out) and not self._waited
-            self._waited = self._waited or wait
         try:
-            failed = self._failed_callbacks(mentioned, wait)
+            failed = self._failed_callbacks(mentioned, wait=bool(timed_out))
         except DrcControlError:
             return
         if failed:
@@ -425,9 +420,11 @@ class CallbackDoctor:
         )
         if outcome == "unreachable":
             message += (
-                ". This looks like call-back starvation: a kic-001 write holds one of your "
-                "KIC's workers while the DRC calls your KIC back, which needs another one. "
-                "Serve your KIC with more workers or threads, or run fewer scenarios at once "
+                ". This looks like call-back starvation: a kic-001 write holds a worker (or "
+                "thread) of your KIC while the DRC calls your KIC back, and the call-back "
+                "waits for a free one. Serve your KIC with more threads per worker (a worker "
+                "that accepts the call-back while its only thread is busy queues it behind "
+                "the write) or more workers, and run fewer scenarios at once "
                 f"({config.option('workers')} 1)"
             )
         elif outcome == "client-error":
