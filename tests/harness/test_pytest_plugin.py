@@ -175,3 +175,34 @@ def test_settings_from_the_environment_and_the_verdict_line(
         ]
     )
     assert SECRET not in result.stdout.str()
+
+
+def test_the_plugin_starts_the_mock_drc_of_kic_drc_host(pytester, tmp_path) -> None:
+    """--kic-drc-host/--kic-drc-port as the CLI's: a kic-001 scenario passes against a KIC
+    configured for that DRC, after the same pre-flight (call-back client included)."""
+    from harness.environment import DRC_CALLBACK, MAIN_CLIENT
+    from reference_kic.app import create_app
+    from reference_kic.config import ALL_SCOPES, DrcCredential, KicConfig
+    from zgw.jwt import Client
+    from zgw.serving import free_port, serve_in_thread
+
+    port = free_port()
+    config = KicConfig(
+        db_path=str(tmp_path / "kic.sqlite3"),
+        clients={
+            MAIN_CLIENT[0]: Client(*MAIN_CLIENT, ALL_SCOPES),
+            DRC_CALLBACK[0]: Client(*DRC_CALLBACK, frozenset({"klanten.lezen"})),
+        },
+        drc_credentials=[DrcCredential(f"http://127.0.0.1:{port}/", "kic", "kic-secret")],
+    )
+    with serve_in_thread(create_app(config)) as kic:
+        result = pytester.runpytest_subprocess(
+            *("--kic-url", f"{kic.url}/api/v1", "--kic-client-id", MAIN_CLIENT[0]),
+            *("--kic-secret", MAIN_CLIENT[1], "--kic-id", "kic-001-create-mirrors"),
+            *("--kic-drc-host", "127.0.0.1", "--kic-drc-port", str(port)),
+            *("--kic-drc-callback-client", ":".join(DRC_CALLBACK), "-p", "harness.pytest_plugin"),
+        )
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["mode: DRC strict (calls the KIC back), checks tokens; no narrow client;*"]
+    )
