@@ -167,8 +167,8 @@ class LineProgress:
         if case is None:
             self.counts = Counter()
             self.step = max(1, min(25, total // 10))
-            noun = "scenarios" if phase == "scenarios" else "operations to fuzz"
-            self._line(f"{phase}: {total} {noun}")
+            what = "scenarios" if phase == "scenarios" else "operations to fuzz"
+            self._line(f"running {total} {what}")
             return
         self.counts[case.outcome.value] += 1
         if phase == "fuzz":
@@ -181,37 +181,39 @@ class LineProgress:
         print(f"kic-conformance: {text}", file=self.stream, flush=True)
 
 
-@contextlib.contextmanager
-def _live_progress(console: Console) -> Iterator[Any]:
-    """A live bar per phase on a terminal; the fuzz phase gets its own, with a running clock."""
-    columns = (
+class LiveProgress:
+    """Progress on a terminal: a live bar per phase, the current one with a running clock (the
+    scenario bar stops when the fuzz phase starts its own)."""
+
+    COLUMNS = (
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TextColumn("{task.fields[last]}"),
     )
-    with Progress(*columns, console=console, transient=True) as bar:
-        tasks: dict[str, Any] = {}
 
-        def update(phase: str, case: CaseResult | None, done: int, total: int) -> None:
-            if phase not in tasks:
-                for other in tasks.values():
-                    bar.stop_task(other)
-                label = "scenarios" if phase == "scenarios" else "fuzzing"
-                tasks[phase] = bar.add_task(label, total=total, last="")
-            last = f"{case.id}: {case.outcome.value}" if case else ""
-            bar.update(tasks[phase], completed=done, total=total, last=last)
+    def __init__(self, console: Console) -> None:
+        self.bar = Progress(*self.COLUMNS, console=console, transient=True)
+        self.tasks: dict[str, Any] = {}
 
-        yield update
+    def __call__(self, phase: str, case: CaseResult | None, done: int, total: int) -> None:
+        if phase not in self.tasks:
+            for other in self.tasks.values():
+                self.bar.stop_task(other)
+            label = "scenarios" if phase == "scenarios" else "fuzzing"
+            self.tasks[phase] = self.bar.add_task(label, total=total, last="")
+        last = f"{case.id}: {case.outcome.value}" if case else ""
+        self.bar.update(self.tasks[phase], completed=done, total=total, last=last)
 
 
 @contextlib.contextmanager
 def progress_for(stream: IO[str]) -> Iterator[Any]:
     """Live bars when ``stream`` is a terminal, lines otherwise (CI logs)."""
     if stream.isatty():
-        with _live_progress(Console(file=stream)) as update:
-            yield update
+        live = LiveProgress(Console(file=stream))
+        with live.bar:
+            yield live
     else:
         yield LineProgress(stream)
 

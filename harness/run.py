@@ -21,7 +21,7 @@ Ctrl-C (KeyboardInterrupt) during the run ends it with the cases that finished a
 ``interrupted`` set. The pytest plugin runs the same pre-flight once and each item the same way
 (turn, :func:`~harness.runner.run_scenario`, the doctor), its fuzz items through
 :func:`fuzz_phase`. Problems of the run itself set ``aborted``; target misbehaviour becomes
-failed checks. Nothing but KeyboardInterrupt handling changes the flow; nothing raises.
+failed checks; nothing raises.
 """
 
 from __future__ import annotations

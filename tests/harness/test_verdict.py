@@ -23,7 +23,7 @@ from pytest_httpserver import HTTPServer
 from rich.console import Console
 from werkzeug import Request, Response
 
-from harness.cli import LineProgress
+from harness.cli import LineProgress, LiveProgress
 from harness.config import RunConfig, Selection
 from harness.environment import embedded_environment
 from harness.report import html as html_report
@@ -202,13 +202,26 @@ def test_line_progress_for_logs() -> None:
     progress("fuzz", None, 0, 2)
     progress("fuzz", passed("fuzz:klant_list"), 1, 2)
     lines = stream.getvalue().splitlines()
-    assert lines[0] == "kic-conformance: scenarios: 20 scenarios"
+    assert lines[0] == "kic-conformance: running 20 scenarios"
     assert lines[1] == "kic-conformance: scenarios 2/20: 2 passed"
     assert "kic-conformance: scenarios 20/20: 1 failed, 19 passed" in lines
     assert lines[-2:] == [
-        "kic-conformance: fuzz: 2 operations to fuzz",
+        "kic-conformance: running 2 operations to fuzz",
         "kic-conformance: fuzz 1/2 klant_list: passed",
     ]
+
+
+def test_on_a_terminal_the_fuzz_phase_has_its_own_running_bar() -> None:
+    live = LiveProgress(Console(file=io.StringIO(), force_terminal=True, width=120))
+    with live.bar:
+        live("scenarios", None, 0, 1)
+        live("scenarios", passed(), 1, 1)
+        live("fuzz", None, 0, 38)
+        live("fuzz", passed("fuzz:klant_list"), 1, 38)
+        scenarios, fuzz = (live.bar.tasks[live.tasks[p]] for p in ("scenarios", "fuzz"))
+        assert scenarios.finished and scenarios.stop_time is not None
+        assert fuzz.started and fuzz.stop_time is None and not fuzz.finished
+        assert fuzz.completed == 1 and fuzz.total == 38 and fuzz.fields["last"].endswith("passed")
 
 
 def test_ctrl_c_writes_the_reports_of_what_finished_and_exits_130(
