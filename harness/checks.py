@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from harness import matchers
+from harness import compat, matchers
 from harness.drc_control import DrcControl, documents_path
 from harness.results import CheckResult, Exchange, Level
 from harness.spec import Operation, Spec
@@ -174,35 +174,100 @@ def documented_success(seen: StepExchange) -> list[int] | None:
     return [s for s in seen.operation.documented_statuses() if 200 <= s < 300] or None
 
 
-def not_a_server_error(seen: StepExchange, expected: Any, level: Level) -> CheckResult:
+def _expected_statuses(seen: StepExchange) -> list[int]:
+    wanted = seen.expect.get("status")
+    if wanted is None:
+        return []
+    return [int(s) for s in (wanted if isinstance(wanted, list) else [wanted])]
+
+
+def not_a_server_error(seen: StepExchange, expected: Any, level: Level) -> CheckResult | None:
+    """No 5xx, unless the step names that status in ``expect.status`` (a documented 5xx that a
+    scenario accepts, e.g. a kic-001 delete the DRC refused)."""
+    if seen.response.status in _expected_statuses(seen):
+        return None
     return server_error(seen.response.status, seen.index)
 
 
+def _path_values(seen: StepExchange) -> dict[str, Any] | None:
+    path = seen.request.get("path")
+    return path if seen.step.kind == "call" and isinstance(path, dict) else None
+
+
 def api_version_header(seen: StepExchange, expected: Any, level: Level) -> CheckResult:
-    return api_version(seen.response.header(API_VERSION_HEADER), seen.index)
+    """The API-version header; should level only on a 404 to a path outside the API's routes
+    (:data:`harness.compat.FRAMEWORK_NOT_FOUND`)."""
+    check = api_version(seen.response.header(API_VERSION_HEADER), seen.index)
+    if not check.passed and seen.operation is not None:
+        point = compat.framework_not_found(
+            seen.spec, seen.operation.operation_id, seen.response.status, _path_values(seen)
+        )
+        if point is not None:
+            check.level = Level.SHOULD
+            check.message += f" [{point.id}]"
+    return check
+
+
+def _schema_operation(seen: StepExchange, expected: bool | str) -> str | None:
+    """The operation ``expect.schema`` validates against: named, or the step's own (``true``,
+    the default of a ``call:`` step); None for ``false``."""
+    if isinstance(expected, str):
+        return expected
+    if expected is True and seen.step.kind == "call" and seen.operation is not None:
+        return seen.operation.operation_id
+    return None
+
+
+def _judged(seen: StepExchange, operation_id: str) -> compat.Judgement:
+    response = seen.response
+    return compat.judge_response(
+        seen.spec,
+        operation_id,
+        response.status or 0,
+        response.headers,
+        response.body,
+        request_body=seen.exchange.request_body,
+        path_values=_path_values(seen),
+    )
 
 
 def response_schema(seen: StepExchange, expected: bool | str, level: Level) -> CheckResult | None:
-    """The response is one the operation documents: status, headers, body schema.
+    """The response is one the operation documents: status, headers, body schema, as the
+    compatibility policy reads them at must level (:func:`harness.compat.judge_response`).
 
     ``expect.schema`` names the operation to validate against, or is ``true`` (the default of
     a ``call:`` step: its own operation) or ``false``.
     """
-    if isinstance(expected, str):
-        operation_id = expected
-    elif expected is True and seen.step.kind == "call" and seen.operation is not None:
-        operation_id = seen.operation.operation_id
-    else:
+    operation_id = _schema_operation(seen, expected)
+    if operation_id is None:
         return None
     response = seen.response
     if response.truncated:
         problems = [response.error or "body cut off"]
     else:
-        problems = seen.spec.validate_response(
-            operation_id, response.status or 0, response.headers, response.body
-        )
+        problems = _judged(seen, operation_id).must_texts()
     return result(
         f"response_schema[{operation_id}]", problems, level, operation_id, None, seen.index
+    )
+
+
+def strict_reading(seen: StepExchange, expected: bool | str, level: Level) -> CheckResult | None:
+    """What the stricter reading of the contract finds where the compatibility policy accepted
+    the reference's behaviour at must level (a blank ``detail``, ...); None when nothing."""
+    operation_id = _schema_operation(seen, expected)
+    if operation_id is None or seen.response.truncated:
+        return None
+    deviations = _judged(seen, operation_id).should
+    if not deviations:
+        return None
+    return result(
+        f"strict_reading[{operation_id}]",
+        [d.text for d in deviations],
+        level,
+        operation_id,
+        sorted({d.point.id for d in deviations}),
+        seen.index,
+        "Stricter reading of the contract",
     )
 
 
@@ -373,7 +438,8 @@ class Expectation:
     ``level`` None: the step's level (else the scenario's); ``expect.levels`` overrides it.
     ``default``: the expected value when the step does not give the key (None: skip).
     ``check`` is the function, ``check(seen, expected, level)``.
-    ``gates``: a failure stops the scenario after this step's checks (later steps need it).
+    ``gates``: a failure stops the scenario after this step's checks (later steps need it);
+    a function of the :class:`StepExchange` when that depends on the step.
     ``lint``: problems of the key's value that only the spec can tell (for the linter).
     """
 
@@ -381,8 +447,14 @@ class Expectation:
     check: Callable[[Any, Any, Level], CheckResult | None]
     level: Level | None = None
     default: Callable[[Any], Any] | None = None
-    gates: bool = False
+    gates: bool | Callable[[Any], bool] = False
     lint: Callable[[Any, Spec], list[str]] | None = None
+
+    def stops(self, seen: Any, outcome: CheckResult) -> bool:
+        """Whether ``outcome`` of this check stops the scenario after the step's checks."""
+        if outcome.passed:
+            return False
+        return self.gates(seen) if callable(self.gates) else self.gates
 
     def expected(self, seen: Any, given: dict[str, Any]) -> Any:
         """The value to check against: the step's, else the default, else :data:`NOT_GIVEN`."""
@@ -394,13 +466,24 @@ class Expectation:
         return NOT_GIVEN if value is None else value
 
 
+def unless_a_refusal_is_expected(seen: StepExchange) -> bool:
+    """A wrong status stops the scenario, except where the step expects a refusal (only
+    statuses >= 400): the steps after a refusal check that nothing changed, which is what
+    matters most when the KIC did not refuse (a kic-001 delete the DRC failed, say)."""
+    statuses = _expected_statuses(seen)
+    return not (statuses and all(s >= 400 for s in statuses))
+
+
 RESPONSE_CHECKS: tuple[Expectation, ...] = (
-    Expectation("status", status_code, default=documented_success, gates=True),
+    Expectation(
+        "status", status_code, default=documented_success, gates=unless_a_refusal_is_expected
+    ),
     Expectation(None, not_a_server_error, Level.MUST),
     Expectation(None, api_version_header, Level.MUST),
     Expectation(
         "schema", response_schema, Level.MUST, call_step_default, lint=lint_schema_reference
     ),
+    Expectation("schema", strict_reading, Level.SHOULD, call_step_default),
     Expectation("body", body_matches),
     Expectation("headers", headers_match),
     Expectation("invalid_params", invalid_params, Level.REFERENCE),

@@ -85,8 +85,13 @@ def embedded_environment(
     strict: bool = True,
     fuzz_examples: int = 25,
     host: str = "127.0.0.1",
+    profile: str = "default",
 ) -> Iterator[RunConfig]:
-    """Run the mock DRC and the reference KIC for the duration of the block."""
+    """Run the mock DRC and the reference KIC for the duration of the block.
+
+    ``profile`` is the reference KIC's answer profile (``vng``: answers like the VNG reference
+    implementation, see reference_kic/profiles.py).
+    """
     from mock_drc.config import ALL_SCOPES as DRC_SCOPES
     from mock_drc.config import DrcConfig
     from mock_drc.testing import running_mock_drc
@@ -111,6 +116,7 @@ def embedded_environment(
             },
             drc_credentials=[DrcCredential(drc.url, *KIC_TO_DRC)],
             defects=frozenset(defects),
+            profile=profile,
         )
         kic = stack.enter_context(serve_in_thread(create_app(kic_config), host))
         yield RunConfig(

@@ -158,7 +158,7 @@ class _ScenarioRun:
             result = entry.check(seen, expected, self.level(step, entry.key, entry.level))
             if result is not None:
                 self.add(result, step)
-                stop = stop or (entry.gates and not result.passed)
+                stop = stop or entry.stops(seen, result)
         if stop:
             raise _StopScenario
 

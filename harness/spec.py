@@ -4,11 +4,15 @@
 given file) once per path and
 returns a :class:`Spec`: every operation with its method, path template, parameters, request
 schema and documented responses (schema and headers per status), and
-:meth:`Spec.validate_response`, which checks one response against what the operation documents,
+:meth:`Spec.response_problems`, which checks one response against what the operation documents,
 OpenAPI 3.0 aware (``nullable``, ``readOnly``/``writeOnly``, ``$ref``) through
 openapi-schema-validator's OAS 3.0 read validator and :data:`RESPONSE_FORMAT_CHECKER`: the OAS 3.0
-format checker, plus an RFC 3986 ``uri`` check, where a blank ``""`` passes the text formats
-``email``, ``idn-email`` and ``uri`` (a KIC answers ``""`` for an unset optional text field).
+format checker, plus an RFC 3986 ``uri`` check, where a blank ``""`` passes the text formats of
+:data:`harness.compat.BLANK_UNSET_FORMATS` (a KIC answers ``""`` for an unset text field).
+
+This module reads the contract literally (:meth:`Spec.validate_response` gives its problems as
+text). What a conformance check fails at must level is decided by :mod:`harness.compat`, the
+compatibility policy, on top of these problems.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import yaml
 from jsonschema import FormatChecker
 from openapi_schema_validator import OAS30ReadValidator, oas30_format_checker
 
+from harness.compat import BLANK_UNSET_FORMATS
 from zgw.contract import openapi_path
 from zgw.errors import JSON, PROBLEM_JSON
 
@@ -38,11 +43,6 @@ JSON_MEDIA_TYPES = (JSON, PROBLEM_JSON)
 _URI = re.compile(
     r"[A-Za-z][A-Za-z0-9+.\-]*:(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*"
 )
-
-# Formats of text fields that a KIC answers with "" when they are not set (Django CharField
-# semantics: emailadres, subject, medewerker, ...). A date-time or uuid is never blank in a
-# correct KIC (it is null or a value), so those formats stay strict.
-BLANK_IS_UNSET_FORMATS = frozenset({"email", "idn-email", "uri"})
 
 
 def _is_uri(instance: object) -> bool:
@@ -66,15 +66,16 @@ def response_format_checker() -> FormatChecker:
     jsonschema registers its own ``uri`` check only when an optional package (rfc3987 or
     rfc3986-validator) is installed, so otherwise any string would pass and the outcome would
     depend on the machine.
-    And a blank string passes the formats in :data:`BLANK_IS_UNSET_FORMATS`: the official KIC
-    and its reference implementation return ``""`` for an unset ``emailadres`` or ``subject``.
+    And a blank string passes the formats in :data:`harness.compat.BLANK_UNSET_FORMATS`: the
+    official KIC and its reference implementation return ``""`` for an unset ``emailadres`` or
+    ``subject``.
     ``minLength``, ``maxLength``, ``type``, ``enum`` and ``nullable`` are untouched, so a field
     documented with ``minLength: 1`` (every ``url``) still refuses ``""``.
     """
     checker = FormatChecker(formats=())
     checker.checkers = dict(oas30_format_checker.checkers)
     checker.checks("uri")(_is_uri)
-    for name in BLANK_IS_UNSET_FORMATS:
+    for name in BLANK_UNSET_FORMATS:
         check, raises = checker.checkers[name]
         checker.checks(name, raises)(_blank_or(check))
     return checker
@@ -198,65 +199,126 @@ class Spec:
                 self._validators[key] = validator
             return validator
 
+    def schema_errors(self, schema: dict[str, Any], instance: Any) -> list[Any]:
+        """The jsonschema errors of ``instance`` against an OpenAPI 3.0 ``schema``, in order."""
+        return sorted(self._validator(schema).iter_errors(instance), key=_error_sort_key)
+
     def validate_schema(
         self, schema: dict[str, Any], instance: Any, where: str = "body"
     ) -> list[str]:
         """Problems of ``instance`` against an OpenAPI 3.0 ``schema`` (response semantics)."""
-        problems = []
-        for error in sorted(self._validator(schema).iter_errors(instance), key=_error_sort_key):
-            location = _json_path(error.absolute_path)
-            problems.append(f"{where}{location}: {error.message}")
-        return problems
+        return [
+            f"{where}{_json_path(error.absolute_path)}: {error.message}"
+            for error in self.schema_errors(schema, instance)
+        ]
 
     def validate_response(
         self, operation_id: str, status: int, headers: dict[str, str], body: Any
     ) -> list[str]:
-        """Everything wrong with one response of ``operation_id`` against the contract.
+        """Everything wrong with one response of ``operation_id`` against the contract, as text.
 
         ``body`` is either the raw body (``bytes``; empty means no body) or an already parsed
-        JSON value (``None`` meaning no body). Returns human-readable problems; empty means
-        the response conforms.
+        JSON value (``None`` meaning no body). Empty means the response conforms to the letter
+        of the contract; :func:`harness.compat.judge_response` says what of it fails a check.
         """
+        return [p.text for p in self.response_problems(operation_id, status, headers, body)]
+
+    def response_problems(
+        self, operation_id: str, status: int, headers: dict[str, str], body: Any
+    ) -> list[ResponseProblem]:
+        """:meth:`validate_response` as :class:`ResponseProblem` objects (aspect, place, rule)."""
         op = self.operation(operation_id)
         lowered = {k.lower(): v for k, v in (headers or {}).items()}
         present, parsed, parse_problem = _parse_body(body)
         if status == 304 and any(p.name.lower() == "if-none-match" for p in op.parameters):
             # A conditional GET answered "not modified": HTTP semantics, no body allowed.
-            return ["a 304 response must not have a body"] if present else []
+            return (
+                [ResponseProblem("body", "a 304 response must not have a body")] if present else []
+            )
         doc = op.response_for(status)
         if doc is None:
             documented = ", ".join(str(s) for s in op.documented_statuses())
             return [
-                f"status {status} is not documented for {operation_id} (documented: {documented})"
+                ResponseProblem(
+                    "status",
+                    f"status {status} is not documented for {operation_id} "
+                    f"(documented: {documented})",
+                )
             ]
-        problems: list[str] = []
+        problems: list[ResponseProblem] = []
         for name, header in doc.headers.items():
             value = lowered.get(name.lower())
             if value is None:
                 if header.get("required"):
-                    problems.append(f"header {name}: required but missing")
+                    problems.append(
+                        ResponseProblem("header", f"header {name}: required but missing")
+                    )
                 continue
             if header.get("schema"):
-                problems.extend(self.validate_schema(header["schema"], value, f"header {name}"))
+                problems.extend(
+                    ResponseProblem.of(error, "header", f"header {name}")
+                    for error in self.schema_errors(header["schema"], value)
+                )
         if doc.schema is None:
             if present and status == 204:
-                problems.append("a 204 response must not have a body")
+                problems.append(ResponseProblem("body", "a 204 response must not have a body"))
             return problems
         content_type = lowered.get("content-type", "").split(";")[0].strip().lower()
         if not present:
-            problems.append(f"body: missing; a {' or '.join(doc.media_types)} body is documented")
+            problems.append(
+                ResponseProblem(
+                    "body", f"body: missing; a {' or '.join(doc.media_types)} body is documented"
+                )
+            )
             return problems
         if (
             content_type
             and content_type not in JSON_MEDIA_TYPES
             and not content_type.endswith("+json")
         ):
-            problems.append(f"header Content-Type: {content_type!r} is not a JSON media type")
+            problems.append(
+                ResponseProblem(
+                    "content-type",
+                    f"header Content-Type: {content_type!r} is not a JSON media type",
+                )
+            )
         if parse_problem:
-            problems.append(parse_problem)
+            problems.append(ResponseProblem("body", parse_problem))
             return problems
-        problems.extend(self.validate_schema(doc.schema, parsed))
+        problems.extend(
+            ResponseProblem.of(error, "body", "body")
+            for error in self.schema_errors(doc.schema, parsed)
+        )
         return problems
+
+
+@dataclass(frozen=True)
+class ResponseProblem:
+    """One way a response differs from its documented form.
+
+    ``aspect`` is what it is about: ``status`` (not documented), ``header``, ``content-type``
+    or ``body``. A schema violation also says where (``path``: the JSON path in the body, keys
+    and list indices), which ``keyword`` it broke (``minLength``, ``enum``, ``required``, ...)
+    and the offending ``instance``; the compatibility policy reads those.
+    """
+
+    aspect: str
+    text: str
+    path: tuple[str | int, ...] = ()
+    keyword: str | None = None
+    instance: Any = None
+
+    @classmethod
+    def of(cls, error: Any, aspect: str, where: str) -> ResponseProblem:
+        """The problem of a jsonschema ``error`` found at ``where`` (``body``, a header)."""
+        path = tuple(error.absolute_path)
+        return cls(
+            aspect,
+            f"{where}{_json_path(path)}: {error.message}",
+            path,
+            str(error.validator),
+            error.instance,
+        )
 
 
 def _nullable_enums(node: Any) -> Any:

@@ -9,7 +9,6 @@ clear message and exit status 2.
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 from collections.abc import Sequence
 from importlib import metadata
@@ -21,6 +20,7 @@ from mock_drc.fields import url_problem
 from mock_drc.paths import CONTROL_ROOT, DOCUMENTS_ROOT, ZAKEN_ROOT
 from mock_drc.store import DrcState
 from zgw.jwt import Client
+from zgw.serving import listen_problem
 
 
 def _credentials(value: str) -> tuple[str, str]:
@@ -109,22 +109,12 @@ def config_from_args(args: argparse.Namespace) -> DrcConfig:
     )
 
 
-def _port_problem(host: str, port: int) -> str | None:
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            probe.bind((host, port))
-    except OSError as exc:
-        return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
-    return None
-
-
 def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from gunicorn.app.base import BaseApplication
 
-    problem = _port_problem(args.host, args.port)
+    problem = listen_problem(args.host, args.port)
     if problem:
-        parser.error(problem)
+        parser.exit(2, f"mock-drc: {problem}\n")  # one line, before gunicorn's bind retries
     config = config_from_args(args)
     app = create_app(config, DrcState())
     base = f"http://{args.host}:{args.port}"

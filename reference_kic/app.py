@@ -83,23 +83,28 @@ class KicApp(falcon.App):
     """The KIC's WSGI app; it owns its :class:`KicRuntime` (see the module docstring)."""
 
     def __init__(self, runtime: KicRuntime) -> None:
-        super().__init__(media_type=falcon.MEDIA_JSON)
+        # The profile's middleware comes first, so its response step runs after every other.
+        super().__init__(
+            media_type=falcon.MEDIA_JSON, middleware=runtime.config.profile.middleware()
+        )
         self.runtime = runtime
 
 
 def create_app(config: KicConfig) -> KicApp:
     """A WSGI app serving the KIC API under ``/api/v1`` with ``config``, its runtime started."""
+    config = config.profile.configure(config)
     runtime = KicRuntime(config)
     app = KicApp(runtime)
     # Keep ``?verzoek=`` so an empty filter value is refused rather than silently dropped.
     app.req_options.keep_blank_qs_values = True
     errors.install(app, API_VERSION, exempt_prefixes=(f"{API_PREFIX}/schema/",))
+    config.profile.install(app)
     if config.defects.validation_422:
         app.add_error_handler(errors.ValidationFailed, validation_422)
 
     ctx = Context(config, runtime.store, runtime.service)
     for kind in KINDS.values():
-        render = make_renderer(kind, config.defects)
+        render = make_renderer(kind, config.defects, config.profile)
         item_class = UpdatableItemResource if kind.updatable else ItemResource
         app.add_route(f"{API_PREFIX}/{kind.collection}", CollectionResource(kind, ctx, render))
         app.add_route(f"{API_PREFIX}/{kind.collection}/{{uuid}}", item_class(kind, ctx, render))

@@ -1,6 +1,7 @@
 """``reference-kic serve``: run the reference KIC under gunicorn.
 
-Example: ``reference-kic serve --port 8000 --db /tmp/kic.db --config kic.yaml --workers 2``.
+Example: ``reference-kic serve --port 8000 --db /tmp/kic.db --config kic.yaml --workers 2``;
+``--profile vng`` answers like the VNG reference implementation (see profiles.py).
 Configuration mistakes end with exit code 2 and one line naming the problem.
 """
 
@@ -15,8 +16,11 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from zgw.serving import listen_problem
+
 from .config import ConfigError, KicConfig
 from .defects import DEFECTS
+from .profiles import PROFILES
 from .storage import StorageError
 
 
@@ -59,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", help="YAML/JSON file with clients and drc credentials")
     serve.add_argument("--public-base-url", help="e.g. http://kic.example/api/v1")
     serve.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        help="how to answer where the contract and the VNG reference differ: "
+        + "; ".join(f"{p.name}: {p.description}" for p in PROFILES.values())
+        + " (default: the config file's, else default)",
+    )
+    serve.add_argument(
         "--defect",
         action="append",
         default=[],
@@ -77,6 +88,8 @@ def load_config(args: argparse.Namespace) -> KicConfig:
     if args.defect:
         # replace() re-runs the dataclass checks, so unknown names are refused here too.
         config = dataclasses.replace(config, defects=config.defects | set(args.defect))
+    if args.profile:
+        config = dataclasses.replace(config, profile=args.profile)
     return config
 
 
@@ -87,6 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.workers < 1 or args.threads < 1:
         print("reference-kic: --workers and --threads must be at least 1", file=sys.stderr)
+        return 2
+    problem = listen_problem(args.host, args.port)
+    if problem:  # one line now, instead of gunicorn retrying the bind for seconds
+        print(f"reference-kic: {problem}", file=sys.stderr)
         return 2
     try:
         config = load_config(args)

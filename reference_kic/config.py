@@ -1,4 +1,5 @@
-"""Configuration of the reference KIC: storage, public URL, API clients, DRC credentials, defects.
+"""Configuration of the reference KIC: storage, public URL, API clients, DRC credentials,
+answer profile, defects.
 
 A configuration comes from code (``KicConfig(...)``), from a YAML/JSON file
 (``KicConfig.from_file``) or from ``KIC_*`` environment variables (``KicConfig.from_env``).
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,14 +22,36 @@ from zgw.jwt import Client
 
 from .defects import DEFECTS as DEFECTS  # re-exported: the CLIs list them from here
 from .defects import Defects, UnknownDefect
+from .profiles import DEFAULT, Profile, UnknownProfile, profile_named
 
 ALL_SCOPES = frozenset(
     {"klanten.lezen", "klanten.aanmaken", "klanten.bijwerken", "klanten.verwijderen"}
 )
 
 
+#: A Host header value or an ``allowed_hosts`` entry: a DNS name or IPv4 address, or an IPv6
+#: address in brackets, with an optional port.
+_HOST_PORT = re.compile(
+    r"(?:\[(?P<ipv6>[0-9a-fA-F:.]{2,45})\]|(?P<name>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})))"
+    r"(?::(?P<port>[0-9]{1,5}))?"
+)
+
+
 class ConfigError(ValueError):
     """The configuration is wrong; the message names the key and the problem."""
+
+
+def split_host(value: str) -> tuple[str, int | None] | None:
+    """``(host, port)`` of ``host[:port]`` (IPv6 in brackets), the host lower-cased and
+    without brackets, the port None when absent; None when ``value`` is not of that form."""
+    match = _HOST_PORT.fullmatch(value.strip())
+    if match is None:
+        return None
+    port = match.group("port")
+    if port is not None and not 0 < int(port) < 65536:
+        return None
+    host = (match.group("ipv6") or match.group("name")).lower().rstrip(".")
+    return host, None if port is None else int(port)
 
 
 @dataclass(frozen=True)
@@ -52,11 +76,20 @@ class KicConfig:
     defects: Defects = field(default_factory=Defects)
     #: Seconds between reconciler rounds (see reconcile.py); 0 switches the reconciler off.
     reconcile_interval: float = 2.0
+    #: Without ``public_base_url``: Host values (``name`` = any port, ``name:port``) that may
+    #: build the KIC's URLs besides the address the connection reached and localhost,
+    #: 127.0.0.1 and [::1] on the server's own port (see urls.py).
+    allowed_hosts: tuple[str, ...] = ()
+    #: How it answers where the contract and the VNG reference differ (profiles.py); a name
+    #: ("default", "vng") is turned into the :class:`Profile` on creation.
+    profile: Profile = DEFAULT
 
     def __post_init__(self) -> None:
         self.defects = parse_defects(self.defects, "defects")
+        self.profile = parse_profile(self.profile, "profile")
         if self.public_base_url is not None:
             self.public_base_url = self.public_base_url.rstrip("/")
+        self.allowed_hosts = parse_allowed_hosts(self.allowed_hosts, "allowed_hosts")
 
     def credential_for(self, url: str) -> DrcCredential | None:
         """The credential with the longest ``api_root`` that prefixes ``url``, if any."""
@@ -87,6 +120,8 @@ class KicConfig:
             "http_timeout",
             "reconcile_interval",
             "defects",
+            "allowed_hosts",
+            "profile",
         }
         unknown = sorted(set(data) - known)
         if unknown:
@@ -99,6 +134,10 @@ class KicConfig:
             "clients": parse_clients(data.get("clients", {}), f"{source}: clients"),
             "drc_credentials": parse_drc_credentials(data.get("drc", []), f"{source}: drc"),
             "defects": parse_defects(data.get("defects", []), f"{source}: defects"),
+            "allowed_hosts": parse_allowed_hosts(
+                data.get("allowed_hosts", ()), f"{source}: allowed_hosts"
+            ),
+            "profile": parse_profile(data.get("profile", DEFAULT), f"{source}: profile"),
         }
         if "http_timeout" in data:
             timeout = data["http_timeout"]
@@ -116,7 +155,8 @@ class KicConfig:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> KicConfig:
-        """Read KIC_DB, KIC_PUBLIC_BASE_URL, KIC_CONFIG (a file) and KIC_DEFECTS."""
+        """Read KIC_DB, KIC_PUBLIC_BASE_URL, KIC_CONFIG (a file), KIC_RECONCILE_INTERVAL,
+        KIC_DEFECTS, KIC_PROFILE and KIC_ALLOWED_HOSTS (comma-separated; added to the file's)."""
         env = os.environ if environ is None else environ
         data: dict[str, Any] = {}
         source = "environment"
@@ -129,6 +169,16 @@ class KicConfig:
             )
         if env.get("KIC_DEFECTS"):
             data["defects"] = [d for d in env["KIC_DEFECTS"].split(",") if d.strip()]
+        if env.get("KIC_ALLOWED_HOSTS"):
+            from_env = parse_allowed_hosts(
+                [h for h in env["KIC_ALLOWED_HOSTS"].split(",") if h.strip()], "KIC_ALLOWED_HOSTS"
+            )
+            from_file = parse_allowed_hosts(
+                data.get("allowed_hosts", ()), f"{source}: allowed_hosts"
+            )
+            data["allowed_hosts"] = from_file + from_env
+        if env.get("KIC_PROFILE"):
+            data["profile"] = parse_profile(env["KIC_PROFILE"], "KIC_PROFILE")
         overrides = {
             "db_path": env.get("KIC_DB"),
             "public_base_url": env.get("KIC_PUBLIC_BASE_URL"),
@@ -151,6 +201,37 @@ def parse_interval(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1e6:
         raise ConfigError(f"{where}: expected a number of seconds >= 0 (0 switches it off)")
     return float(value)
+
+
+def parse_allowed_hosts(value: Any, where: str) -> tuple[str, ...]:
+    """``allowed_hosts``: a list of ``host`` or ``host:port`` (IPv6 in brackets), normalised
+    to lower case; a mistake names the entry."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise ConfigError(f"{where}: expected a list of host or host:port values")
+    hosts = []
+    for index, item in enumerate(value):
+        parsed = split_host(item) if isinstance(item, str) else None
+        if parsed is None:
+            raise ConfigError(
+                f"{where}[{index}]: {item!r} is not a host or host:port "
+                "(e.g. kic.example.nl, kic.example.nl:8443, [::1]:8000)"
+            )
+        host, port = parsed
+        shown = f"[{host}]" if ":" in host else host
+        hosts.append(shown if port is None else f"{shown}:{port}")
+    return tuple(hosts)
+
+
+def parse_profile(value: Any, where: str) -> Profile:
+    """A profile by name (or the profile itself), refusing unknown names with the valid ones."""
+    if not isinstance(value, (str, Profile)):
+        raise ConfigError(f"{where}: expected a profile name")
+    try:
+        return profile_named(value)
+    except UnknownProfile as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def parse_defects(value: Any, where: str) -> Defects:

@@ -10,7 +10,7 @@ create: GET the document -> commit the row -> POST the mirror -> (DRC failed) hi
         201; no -> delete the row, answer 400.
 delete: hide the rows (committed: every worker stops listing them) -> delete the mirrors ->
         delete the rows (plus the cascading parent) in one transaction -> (DRC failed) show
-        the rows again, put back mirrors that are gone, answer 400.
+        the rows again, put back mirrors that are gone, answer 409.
 
 A timeout or dropped connection says nothing about what the DRC did, so every failure is
 followed by a look at the DRC's mirrors of the pair. What cannot be settled during the
@@ -211,7 +211,10 @@ class DrcSync:
                     removed.append(row)
         except MirrorFailed as exc:
             self._restore(rows, removed, owner if hide else None, leaving)
-            raise _refused("delete", exc, "Nothing was deleted.") from None
+            # 409, a failure status the delete operations document (400 is not among them).
+            raise ApiError(
+                409, "conflict", f"Could not delete remote relation: {exc}. Nothing was deleted."
+            ) from None
         try:
             with self.store.write() as conn:
                 for uuid in uuids:

@@ -14,7 +14,8 @@ from typing import Any
 import falcon
 import yaml
 
-from zgw.errors import ApiError, InvalidParam, ValidationFailed, fout_body, invalid, read_json
+from zgw.bodies import BodyError, as_api_error, parse_json, read_request_body
+from zgw.errors import ApiError, ValidationFailed, fout_body, invalid
 
 from . import auth
 from .config import KicConfig
@@ -41,23 +42,23 @@ class Context:
         self.defects = config.defects
 
     def base(self, req: falcon.Request) -> str:
-        return base_url(req, self.config.public_base_url)
+        return base_url(req, self.config.public_base_url, self.config.allowed_hosts)
 
     def read_body(self, req: falcon.Request) -> Any:
+        """The request body as JSON, read and parsed by zgw.bodies (any framing; size, depth
+        and text checked): every refusal is a 4xx, never a 500."""
         try:
-            return read_json(req)
-        except ApiError as exc:
-            if exc.code != "parse_error":
-                raise
+            return parse_json(read_request_body(req.env))
+        except BodyError as exc:
+            if exc.status != 400:  # too large (413) or late (408)
+                raise as_api_error(exc) from None
             if self.defects.error_500_on_bad_input:
                 raise RuntimeError("defect 500-on-bad-input: unparsed body") from None
             if self.defects.parse_error_fout:
-                raise
+                raise ApiError(400, exc.code, exc.detail) from None
             # The reference's code, in the ValidatieFout the spec documents for a 400 (the
             # reference itself leaves invalidParams out).
-            raise ValidationFailed(
-                [InvalidParam(NON_FIELD, "parse_error", exc.detail)], exc.detail, code="parse_error"
-            ) from None
+            raise as_api_error(exc) from None
 
 
 def _json(resp: falcon.Response, body: Any, status: int = 200) -> str:
@@ -197,8 +198,9 @@ class UpdatableItemResource(ItemResource):
         if not self.ctx.store.exists(self.kind.collection, uuid):
             raise not_found()
         body = self.ctx.read_body(req)
+        base = self.ctx.base(req)  # before the update: a refused Host must change nothing
         row = self.ctx.service.update(self.kind, uuid, body, partial=partial)
-        _json(resp, self.render(row, self.ctx.base(req)))
+        _json(resp, self.render(row, base))
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, uuid: str) -> None:
         self._update(req, resp, uuid, partial=False)

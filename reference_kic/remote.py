@@ -1,8 +1,18 @@
 """HTTP calls from the KIC to other APIs (the DRC, a ZRC), with the configured credentials.
 
 Every outgoing request carries a fresh ZGW JWT for the credential whose ``api_root`` is the
-longest prefix of the URL (none matching: no Authorization). Network failures become
-:class:`RemoteUnavailable`, never an unhandled exception.
+longest prefix of the URL (none matching: no Authorization). Whatever the other side does,
+the KIC keeps its promises:
+
+- One deadline, ``http_timeout``, bounds each request as a whole: connecting, the headers
+  and the body (:mod:`zgw.deadline`), so a host that drips its answer a byte at a time
+  cannot hold a KIC request longer.
+- The answer is read up to :data:`MAX_ANSWER_BYTES` and its JSON parsed by
+  :mod:`zgw.bodies` (depth, lone surrogates, ``NaN``), the reader of request bodies too.
+  An answer that cannot be used raises :class:`~zgw.bodies.BodyError` (a ``ValueError``)
+  from :meth:`RemoteAnswer.json`, so every caller turns it into a clear 400.
+- Network failures and the deadline become :class:`RemoteUnavailable`, never an unhandled
+  exception.
 """
 
 from __future__ import annotations
@@ -14,16 +24,54 @@ from typing import Any
 
 import httpx
 
+from zgw.bodies import BodyError, parse_json, read_response_body
+from zgw.deadline import deadline_transport, request_deadline
 from zgw.errors import invalid
 from zgw.jwt import bearer
 
 from .config import KicConfig
+
+#: Largest answer read from another API: a document, a zaak or a short relation list.
+MAX_ANSWER_BYTES = 1_000_000
 
 _UUID_SEGMENT = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
 
 class RemoteUnavailable(Exception):
     """The remote API could not be reached or did not answer (timeout, refused, bad URL)."""
+
+
+class RemoteAnswer:
+    """A remote API's complete answer: ``status_code``, ``headers``, ``content`` (at most
+    :data:`MAX_ANSWER_BYTES`; empty when the answer was larger), ``text`` and ``json()``."""
+
+    def __init__(
+        self,
+        url: str,
+        status_code: int,
+        headers: httpx.Headers,
+        content: bytes,
+        refused: BodyError | None = None,
+    ) -> None:
+        self.url = url
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+        #: Why the body was not read (too large), if it was not.
+        self.refused = refused
+
+    @property
+    def text(self) -> str:
+        if self.refused is not None:
+            return f"({self.refused.detail})"
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body parsed by :func:`zgw.bodies.parse_json`; :class:`BodyError` (a
+        ``ValueError``) naming the problem when it is not usable JSON or was too large."""
+        if self.refused is not None:
+            raise self.refused
+        return parse_json(self.content, what=f"The answer of {self.url}")
 
 
 def api_root_before(url: str, resource: str) -> str | None:
@@ -54,7 +102,10 @@ class RemoteApis:
             with self._lock:
                 if self._client is None or self._pid != os.getpid():
                     self._client = httpx.Client(
-                        timeout=self.config.http_timeout, follow_redirects=False
+                        transport=deadline_transport(),
+                        timeout=self.config.http_timeout,
+                        follow_redirects=False,
+                        trust_env=False,
                     )
                     self._pid = os.getpid()
         return self._client
@@ -75,12 +126,26 @@ class RemoteApis:
         params: dict[str, str] | None = None,
         json: Any = None,
         headers: dict[str, str] | None = None,
-    ) -> httpx.Response:
-        """Send one request; connection problems raise :class:`RemoteUnavailable`."""
+    ) -> RemoteAnswer:
+        """Send one request and read its answer, all within ``http_timeout``; connection
+        problems and the deadline raise :class:`RemoteUnavailable`."""
+        timeout = self.config.http_timeout
         try:
-            return self.client.request(
-                method, url, params=params, json=json, headers=self.headers_for(url, headers)
-            )
+            with (
+                request_deadline(timeout),
+                self.client.stream(
+                    method, url, params=params, json=json, headers=self.headers_for(url, headers)
+                ) as response,
+            ):
+                try:
+                    content = read_response_body(response, max_bytes=MAX_ANSWER_BYTES)
+                except BodyError as exc:
+                    return RemoteAnswer(url, response.status_code, response.headers, b"", exc)
+                return RemoteAnswer(url, response.status_code, response.headers, content)
+        except httpx.TimeoutException as exc:
+            raise RemoteUnavailable(
+                f"{type(exc).__name__}: no complete answer within {timeout:g}s"
+            ) from None
         except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
             raise RemoteUnavailable(f"{type(exc).__name__}: {exc}") from None
 
@@ -110,8 +175,10 @@ class RemoteApis:
             )
         try:
             body = response.json()
-        except ValueError:
-            raise invalid(name, "invalid-resource", f"{url} did not answer with JSON.") from None
+        except ValueError as exc:
+            raise invalid(
+                name, "invalid-resource", f"{url} did not answer with usable JSON: {exc}"
+            ) from None
         missing = [key for key in required_keys if not isinstance(body, dict) or key not in body]
         if missing:
             raise invalid(

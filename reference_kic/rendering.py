@@ -1,7 +1,8 @@
 """Turning a stored row into its response body: local links as URLs, fields in spec order.
 
 Keys a row lacks are values the spec cannot represent (see shapes.spec_shaped): they are
-left out. A kind's field renderers give the fields it stores in another form.
+left out, unless the answer profile gives them a blank value (profiles.py). A kind's field
+renderers give the fields it stores in another form.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ from typing import Any
 
 from .defects import Defects
 from .kinds import Kind
+from .profiles import DEFAULT, Profile, blank_value
 from .urls import resource_url
 
 Renderer = Callable[[dict[str, Any], str], dict[str, Any]]
 
 
-def make_renderer(kind: Kind, defects: Defects) -> Renderer:
+def make_renderer(kind: Kind, defects: Defects, profile: Profile = DEFAULT) -> Renderer:
     """A function turning a stored row into its response body for a given API base URL."""
     fields = kind.fields
+    blanks = profile.blanks(kind.collection)
     links = kind.links
     renderers = kind.renderers
     collection = kind.collection
@@ -35,8 +38,12 @@ def make_renderer(kind: Kind, defects: Defects) -> Renderer:
                 value = renderers[name](row)
                 if value is not None:
                     body[name] = value
+                elif name in blanks:
+                    body[name] = blank_value(blanks[name])
             elif name in row:
                 body[name] = row[name]
+            elif name in blanks:
+                body[name] = blank_value(blanks[name])
         if drop_tekst:
             body.pop("tekst", None)
         if join_links:

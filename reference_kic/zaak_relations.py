@@ -2,7 +2,8 @@
 
 The Zaken API (ZRC) owns the canonical relation (zaakcontactmoment / zaakverzoek) and creates
 it first; the KIC only records its half when the ZRC lists the relation, and removes it only
-when the ZRC no longer does. Every remote failure becomes a 400 with a clear code.
+when the ZRC no longer does. Every remote failure becomes a 400 with a clear code, also an
+answer that is not usable JSON (too deep, too large: see remote.py).
 """
 
 from __future__ import annotations
@@ -98,10 +99,11 @@ class ZaakRelations:
                 f"The Zaken API answered HTTP {response.status_code} on {url}.",
             )
         try:
-            body = response.json()
-        except ValueError:
-            body = None
-        items = list_items(body)
+            items = list_items(response.json())
+        except ValueError as exc:  # not usable JSON (zgw.bodies): too deep, too large, ...
+            raise invalid(
+                NON_FIELD, "remote-unavailable", f"The Zaken API's list at {url}: {exc}"
+            ) from None
         if items is None:
             raise invalid(
                 NON_FIELD, "remote-unavailable", f"The Zaken API's list at {url} is not an array."

@@ -170,6 +170,14 @@ def _handle_unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception
     _respond(resp, 500, fout_body(req, 500, "error", _TITLES[500], "Internal Server Error"))
 
 
+def _has_body(req: falcon.Request) -> bool:
+    """Whether the request announces a body: a Content-Length above 0, or chunked framing
+    (no length known in advance)."""
+    if req.content_length:
+        return True
+    return "chunked" in (req.get_header("Transfer-Encoding") or "").lower()
+
+
 class _ZgwMiddleware:
     """Adds the API-version header everywhere and enforces JSON-only negotiation."""
 
@@ -183,7 +191,7 @@ class _ZgwMiddleware:
         accept = req.get_header("Accept")
         if accept and not req.client_accepts(JSON):
             raise ApiError(406, detail=f"Only {JSON} responses are available, not {accept!r}.")
-        if req.method in ("POST", "PUT", "PATCH") and req.content_length:
+        if req.method in ("POST", "PUT", "PATCH") and _has_body(req):
             media = (req.content_type or "").split(";")[0].strip().lower()
             if media not in (JSON, PROBLEM_JSON) and not media.endswith("+json"):
                 raise ApiError(
@@ -194,22 +202,6 @@ class _ZgwMiddleware:
         self, req: falcon.Request, resp: falcon.Response, resource: Any, req_succeeded: bool
     ) -> None:
         resp.set_header(API_VERSION_HEADER, self.api_version)
-
-
-def read_json(req: falcon.Request, *, max_bytes: int = 5_000_000) -> Any:
-    """Parse the request body as JSON; malformed or oversized bodies become clean 4xx errors."""
-    length = req.content_length or 0
-    if length > max_bytes:
-        raise ApiError(413, "request_too_large", f"Request body exceeds {max_bytes} bytes.")
-    raw = req.bounded_stream.read(max_bytes + 1)
-    if len(raw) > max_bytes:
-        raise ApiError(413, "request_too_large", f"Request body exceeds {max_bytes} bytes.")
-    if not raw.strip():
-        raise ApiError(400, "parse_error", "The request body is empty; a JSON object is expected.")
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise ApiError(400, "parse_error", f"JSON parse error - {exc}") from None
 
 
 def install(

@@ -46,6 +46,26 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def listen_problem(host: str, port: int) -> str | None:
+    """Why a server could not listen on ``host:port`` right now (the port is in use, the
+    address is not this machine's), or None when it can.
+
+    Binds a probe socket the way gunicorn binds its own (IPv6 for an IPv6 literal, else IPv4;
+    ``SO_REUSEADDR``, so a port with only closed connections waiting is free): a server
+    command checks this first and exits with one line, instead of gunicorn retrying the bind
+    for seconds and ending with a traceback-like log.
+    """
+    literal = host.strip("[]")
+    family = socket.AF_INET6 if ":" in literal else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((literal, port))
+    except OSError as exc:  # socket.gaierror too: a host name that does not resolve
+        return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
+
+
 class BackgroundServer:
     """A running in-process WSGI server; ``url`` is its base URL, ``stop()`` ends it."""
 

@@ -1,50 +1,40 @@
 """The checks every fuzzed exchange goes through, one small named function each.
 
-Where schemathesis has the check built in it does the work (``status_code_conformance``,
-``response_schema_conformance``, ``response_headers_conformance``, ``negative_data_rejection``);
-the KIC-specific parts are ours: error bodies may be ``application/json`` as well as
-``application/problem+json`` (the reference implementation sends the former), and invalid data
-is rejected with exactly 400 when only the body was invalid (a 422 or a 404 is not what the
-standard says). ``not_a_server_error`` and ``api_version_header`` are the scenario runner's own
-invariants (:func:`harness.checks.server_error`, :func:`harness.checks.api_version`), applied
-to the fuzzed response. A check returns its failures as :class:`~harness.results.CheckResult`
-objects with a ``title`` naming the kind of failure (empty list: passed).
+A response is judged as the scenario phase judges it: through :mod:`harness.compat`, the
+compatibility policy (:func:`~harness.compat.judge_response` for status, headers and body,
+:func:`~harness.compat.judge_content_type` for the Content-Type), so a response that passes a
+scenario passes here and the other way round. What the policy accepts at must level but the
+stricter reading does not comes out as a should-level finding titled by the policy's point.
+``not_a_server_error`` and ``api_version_header`` are the scenario runner's own invariants
+(:func:`harness.checks.server_error`, :func:`harness.checks.api_version`), applied to the
+fuzzed response. schemathesis still does ``negative_data_rejection``; the KIC-specific part is
+ours: invalid data is rejected with exactly 400 when only the body was invalid (a 422 or a 404
+is not what the standard says), and a query whose only invalid values are empty need not be
+rejected (:data:`harness.compat.BLANK_QUERY_VALUE`). A check returns its failures as
+:class:`~harness.results.CheckResult` objects with a ``title`` naming the kind of failure
+(empty list: passed).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import re
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from schemathesis import APIOperation, Case, Response
-from schemathesis.core import NotSet
+from schemathesis import Case, Response
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import (
-    content_type_conformance as st_content_type_conformance,
-)
-from schemathesis.specs.openapi.checks import (
     negative_data_rejection as st_negative_data_rejection,
-)
-from schemathesis.specs.openapi.checks import (
-    response_headers_conformance as st_response_headers_conformance,
-)
-from schemathesis.specs.openapi.checks import (
-    response_schema_conformance as st_response_schema_conformance,
-)
-from schemathesis.specs.openapi.checks import (
-    status_code_conformance as st_status_code_conformance,
 )
 
 from harness import checks as scenario_checks
+from harness import compat
 from harness.results import CheckResult, Level
-from zgw.errors import API_VERSION_HEADER, JSON, PROBLEM_JSON
-
-ERROR_MEDIA_TYPES = (JSON, PROBLEM_JSON)
+from harness.spec import Spec
+from zgw.errors import API_VERSION_HEADER
 
 
 def failure(
@@ -54,14 +44,44 @@ def failure(
     return CheckResult(name, False, Level.MUST, message, expected, actual, title=title)
 
 
+def deviation(name: str, found: compat.Deviation) -> CheckResult:
+    """A should-level finding of check ``name``: the stricter reading of one policy point."""
+    return CheckResult(
+        name, False, Level.SHOULD, found.text, found.point.strict, title=found.point.title
+    )
+
+
 @dataclass
 class Exchanged:
-    """What a check looks at: the case, the response and the headers we sent."""
+    """What a check looks at: the case, the response, the headers we sent and the contract."""
 
     case: Case
     response: Response
     headers: dict[str, str]
-    formatless_operation: APIOperation | None = None
+    spec: Spec
+    operation_id: str
+
+    @functools.cached_property
+    def judgement(self) -> compat.Judgement:
+        """The policy's judgement of status, headers and body (see :mod:`harness.compat`)."""
+        response = self.response
+        return compat.judge_response(
+            self.spec,
+            self.operation_id,
+            response.status_code,
+            {name: ", ".join(values) for name, values in response.headers.items()},
+            response.content,
+            request_body=response.request.body,
+            path_values=self.case.path_parameters,
+        )
+
+    @property
+    def unrouted(self) -> bool:
+        """A 404 to a path outside the API's routes (:data:`compat.FRAMEWORK_NOT_FOUND`)."""
+        point = compat.framework_not_found(
+            self.spec, self.operation_id, self.response.status_code, self.case.path_parameters
+        )
+        return point is not None
 
 
 CheckFunction = Callable[[Exchanged], list[CheckResult]]
@@ -73,8 +93,8 @@ def _run_builtin(name: str, builtin: Any, ex: Exchanged) -> list[CheckResult]:
         ex.case.validate_response(ex.response, checks=[builtin], headers=ex.headers)
     except FailureGroup as group:
         return [_finding(name, f) for f in group.exceptions]
-    except Failure as failure:
-        return [_finding(name, failure)]
+    except Failure as found:
+        return [_finding(name, found)]
     return []
 
 
@@ -86,6 +106,15 @@ def _failed(check: CheckResult) -> list[CheckResult]:
     return [] if check.passed else [check]
 
 
+def _judged(name: str, title: str, ex: Exchanged, aspect: str) -> list[CheckResult]:
+    """The must problems of ``aspect`` as one failure, and each deviation as a finding."""
+    findings = [deviation(name, d) for d in ex.judgement.should_for(aspect)]
+    problems = ex.judgement.must_texts(aspect)
+    if problems:
+        findings.insert(0, failure(name, title, "; ".join(problems)))
+    return findings
+
+
 def not_a_server_error(ex: Exchanged) -> list[CheckResult]:
     """No 5xx, whatever was sent."""
     return _failed(scenario_checks.server_error(ex.response.status_code))
@@ -93,98 +122,78 @@ def not_a_server_error(ex: Exchanged) -> list[CheckResult]:
 
 def status_code_conformance(ex: Exchanged) -> list[CheckResult]:
     """The status is one the operation documents."""
-    return _run_builtin("status_code_conformance", st_status_code_conformance, ex)
+    return _judged("status_code_conformance", "Undocumented HTTP status code", ex, "status")
 
 
 def content_type_conformance(ex: Exchanged) -> list[CheckResult]:
-    """The Content-Type is documented; JSON errors may be application/json or problem+json."""
-    if ex.response.status_code >= 400:
-        media = _media_type(ex.response)
-        if media in ERROR_MEDIA_TYPES:
-            return []
-    return _run_builtin("content_type_conformance", st_content_type_conformance, ex)
-
-
-def response_schema_conformance(ex: Exchanged) -> list[CheckResult]:
-    """The body validates against the documented response schema.
-
-    Two leniencies, both behaviour of the reference implementation that the standard's
-    authors shipped: an optional string field with a ``format`` (email, uri) comes back as
-    ``""`` when blank, and a body that is not JSON at all gets a Fout without
-    ``invalidParams`` (``parse_error``). Everything else about the body is still checked.
-    """
-    findings = _schema_findings(ex, validate_formats=True)
-    if findings and all(_is_blank_format(f) or _is_parse_error_fout(f, ex) for f in findings):
-        findings = [
-            f
-            for f in _schema_findings(ex, validate_formats=False)
-            if not _is_parse_error_fout(f, ex)
-        ]
+    """The Content-Type is the documented one (errors: application/json too, at must level)."""
+    response = ex.response
+    doc = ex.spec.operation(ex.operation_id).response_for(response.status_code)
+    judgement = compat.judge_content_type(
+        response.status_code,
+        _media_type(response),
+        doc.media_types if doc is not None else (),
+        has_body=bool(response.content.strip()),
+        unrouted=ex.unrouted,
+    )
+    name = "content_type_conformance"
+    findings = [deviation(name, d) for d in judgement.should]
+    if judgement.must:
+        findings.insert(0, failure(name, "Undocumented Content-Type", judgement.must_texts()[0]))
     return findings
 
 
-def _schema_findings(ex: Exchanged, *, validate_formats: bool) -> list[CheckResult]:
-    if validate_formats or ex.formatless_operation is None:
-        return _run_builtin("response_schema_conformance", st_response_schema_conformance, ex)
-    # schemathesis caches one validator per response definition, so the format-free
-    # validation runs on a twin of the operation loaded with formats switched off.
-    twin = ex.formatless_operation.Case(
-        method=ex.case.method,
-        path_parameters=ex.case.path_parameters,
-        query=ex.case.query,
-        headers=ex.case.headers,
-        **({"body": ex.case.body} if not isinstance(ex.case.body, NotSet) else {}),
-    )
-    twin_ex = Exchanged(twin, ex.response, ex.headers)
-    return _run_builtin("response_schema_conformance", st_response_schema_conformance, twin_ex)
-
-
-_BLANK_FORMAT = re.compile(r'^"" is not a "[\w-]+"$', re.MULTILINE)
-
-
-def _is_blank_format(finding: CheckResult) -> bool:
-    return bool(_BLANK_FORMAT.search(finding.message))
-
-
-def _is_parse_error_fout(finding: CheckResult, ex: Exchanged) -> bool:
-    """A 400 to a body that is no JSON at all, lacking only ``invalidParams``."""
-    if ex.response.status_code != 400:
-        return False
-    if '"invalidParams" is a required property' not in finding.message:
-        return False
-    body = ex.response.request.body
-    if body is None:
-        return True
-    try:
-        json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return True
-    return False
+def response_schema_conformance(ex: Exchanged) -> list[CheckResult]:
+    """The body is the documented one for the status, as the compatibility policy reads it."""
+    name = "response_schema_conformance"
+    return _judged(name, "Response violates schema", ex, "body")
 
 
 def response_headers_conformance(ex: Exchanged) -> list[CheckResult]:
     """Documented response headers are present (when required) and match their schemas."""
-    return _run_builtin("response_headers_conformance", st_response_headers_conformance, ex)
+    name = "response_headers_conformance"
+    return _judged(name, "Response header does not conform to the schema", ex, "header")
 
 
 def api_version_header(ex: Exchanged) -> list[CheckResult]:
-    """Every KIC response names the API version in the ``API-version`` header."""
+    """Every KIC response names the API version in the ``API-version`` header; on a 404 to a
+    path outside the API's routes that is a should (:data:`compat.FRAMEWORK_NOT_FOUND`)."""
     values = ex.response.headers.get(API_VERSION_HEADER.lower()) or []
-    return _failed(scenario_checks.api_version(values[0] if values else None))
+    check = scenario_checks.api_version(values[0] if values else None)
+    if check.passed:
+        return []
+    if ex.unrouted:
+        found = compat.Deviation(compat.FRAMEWORK_NOT_FOUND, check.message, "header")
+        return [deviation(check.name, found)]
+    return [check]
 
 
 def negative_data_rejection(ex: Exchanged) -> list[CheckResult]:
-    """Invalid data is refused: 400 for an invalid body, 400 or 404 for invalid parameters."""
+    """Invalid data is refused: 400 for an invalid body, 400 or 404 for invalid parameters.
+
+    A query whose only invalid values are empty need not be refused
+    (:data:`compat.BLANK_QUERY_VALUE`): accepting it is a should-level finding.
+    """
     meta = ex.case.meta
     if meta is None or not meta.generation.mode.is_negative:
         return []
     negated = {loc for loc, comp in meta.components.items() if comp.mode.is_negative}
     if _only_required_dropped_from_patch(ex.case, negated):
         return []
+    name = "negative_data_rejection"
+    if negated == {ParameterLocation.QUERY} and compat.blank_query_only(
+        ex.spec, ex.operation_id, ex.case.query or {}
+    ):
+        status = ex.response.status_code
+        if status in (400, 404):
+            return []
+        if status < 400:
+            problem = f"an empty query value was answered {status}, not refused with 400"
+            return [deviation(name, compat.Deviation(compat.BLANK_QUERY_VALUE, problem, "status"))]
     expected = ["400"] if negated <= {ParameterLocation.BODY} else ["400", "404"]
     config = ex.case.operation.schema.config.checks.negative_data_rejection
     config.expected_statuses = expected
-    findings = _run_builtin("negative_data_rejection", st_negative_data_rejection, ex)
+    findings = _run_builtin(name, st_negative_data_rejection, ex)
     return [
         dataclasses.replace(f, expected=" or ".join(expected), actual=ex.response.status_code)
         for f in findings

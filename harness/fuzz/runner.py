@@ -36,7 +36,7 @@ from schemathesis.core.parameters import ParameterLocation
 from harness.config import DEFAULT_FUZZ_SEED, RunConfig, Selection
 from harness.drc_control import DrcControl, DrcControlError
 from harness.results import CaseResult, CheckResult, Exchange, Level, RunResult
-from harness.spec import spec_file
+from harness.spec import Spec, load_spec, spec_file
 from harness.transport import new_client
 
 from . import checks as fuzz_checks
@@ -62,16 +62,15 @@ def spec_path(config: RunConfig) -> Path:
     return spec_file(config.spec_path)
 
 
-def load_schema(path: Path, *, validate_formats: bool = True) -> schemathesis.BaseSchema:
+def load_schema(path: Path) -> schemathesis.BaseSchema:
     """Load ``path`` with a fresh schemathesis configuration (no config file discovery).
 
     Security parameters are not generated: every request carries the harness's own token,
-    and authentication is what the scenarios test, not the fuzz phase. With
-    ``validate_formats=False`` responses are validated without ``format`` assertions.
+    and authentication is what the scenarios test, not the fuzz phase. Responses are judged
+    by :mod:`.checks` against :class:`harness.spec.Spec`, not by schemathesis's validators.
     """
     schema = schemathesis.openapi.from_path(str(path), config=schemathesis.Config())
     schema.config.generation.update(with_security_parameters=False)
-    schema.config.checks.response_schema_conformance.validate_formats = validate_formats
     return schema
 
 
@@ -122,7 +121,7 @@ class OperationFuzzer:
     seed: int
     timeout: float
     client_id: str
-    formatless_operation: APIOperation | None = None
+    spec: Spec
     target: Target = field(init=False)
     findings: dict[tuple[str, str], FindingRecord] = field(default_factory=dict)
     exchanges: list[Exchange] = field(default_factory=list)
@@ -207,7 +206,9 @@ class OperationFuzzer:
         self.sent[mode.value] += 1
         self.record_status(self.target.operation_id, response.status_code)
         self._remember_created(response)
-        exchanged = fuzz_checks.Exchanged(case, response, headers, self.formatless_operation)
+        exchanged = fuzz_checks.Exchanged(
+            case, response, headers, self.spec, self.target.operation_id
+        )
         for finding in fuzz_checks.run_checks(exchanged):
             self._add_finding(finding, response)
 
@@ -393,7 +394,7 @@ def run_fuzz(
     run_result.settings.setdefault("fuzz_examples", config.fuzz_examples)
     run_result.settings.setdefault("fuzz_seed", seed)
     schema = load_schema(spec_path(config))
-    formatless = load_schema(spec_path(config), validate_formats=False)
+    spec = load_spec(spec_path(config))
     with (
         _fuzz_world(config, run_result, drc) as world,
         deadline_session(config.timeout, config.ssl_context()) as session,
@@ -423,7 +424,7 @@ def run_fuzz(
                 seed=seed,
                 timeout=config.timeout,
                 client_id=config.client_id,
-                formatless_operation=formatless.find_operation_by_id(operation_id(operation)),
+                spec=spec,
             )
             run_result.cases.append(fuzzer.run())
             if progress:

@@ -70,7 +70,7 @@ def test_delete_mirror_while_visible_is_refused_by_a_strict_drc(make_served_kic,
     kic = make_served_kic(defects=frozenset({"delete-mirror-while-visible"}))
     vio = _vio(kic, drc).json()
     response = kic.call("DELETE", f"verzoekinformatieobjecten/{uuid_of(vio['url'])}")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert drc.callbacks[-1][2] == [vio]
 
 

@@ -138,9 +138,9 @@ def test_drc_refusing_the_delete_keeps_the_relation_visible(kic, drc):
     vio = kic.create("verzoekinformatieobjecten", {"verzoek": verzoek, "informatieobject": doc})
     drc.faults[("DELETE", "mirror")] = Fault(500)
     response = kic.call("DELETE", f"verzoekinformatieobjecten/{uuid_of(vio['url'])}")
-    assert response.status_code == 400
-    problem = response.json()["invalidParams"][0]
-    assert problem["code"] == "invalid" and "500" in problem["reason"]
+    assert response.status_code == 409
+    problem = response.json()
+    assert problem["code"] == "conflict" and "500" in problem["detail"]
     assert kic.call("GET", f"verzoekinformatieobjecten/{uuid_of(vio['url'])}").json() == vio
     assert len(drc.mirrors) == 1
 
@@ -150,7 +150,7 @@ def test_drc_list_failure_on_delete_keeps_the_relation(kic, drc):
     vio = kic.create("verzoekinformatieobjecten", {"verzoek": verzoek, "informatieobject": doc})
     drc.faults[("GET", "mirrors")] = Fault(403)
     response = kic.call("DELETE", f"verzoekinformatieobjecten/{uuid_of(vio['url'])}")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert kic.call("GET", "verzoekinformatieobjecten").json() == [vio]
 
 
@@ -197,7 +197,7 @@ def test_failing_mirror_delete_aborts_the_whole_cascade(kic, drc):
     ]
     drc.faults[("DELETE", "mirror")] = Fault(500, skip=1)  # first delete works, second fails
     response = kic.call("DELETE", f"verzoeken/{uuid_of(verzoek)}")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert kic.call("GET", f"verzoeken/{uuid_of(verzoek)}").status_code == 200
     listed = kic.call("GET", "verzoekinformatieobjecten").json()
     assert sorted(v["url"] for v in listed) == sorted(v["url"] for v in vios)

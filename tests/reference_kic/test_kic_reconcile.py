@@ -131,7 +131,7 @@ def test_delete_without_answer_restores_and_the_reconciler_checks_the_mirror(ser
     drc.faults[("GET", "mirrors")] = Fault(503, skip=1)
     drc.strict = False
     response = served.call("DELETE", vio["url"].split("/api/v1/", 1)[1])
-    assert response.status_code == 400, response.text
+    assert response.status_code == 409, response.text
     assert served.call("GET", VIOS).json() == [vio]  # nothing deleted, visible again
     drc.faults.clear()
     assert wait_for(lambda: drc.mirrors == {}), "the late DRC delete never happened"
@@ -170,7 +170,7 @@ def test_failed_cascade_keeps_a_hidden_leftover_hidden(served, drc):
     drc.faults.clear()
     drc.faults[("DELETE", "mirror")] = Fault(500)
     verzoek_path = body["verzoek"].split("/api/v1/", 1)[1]
-    assert served.call("DELETE", verzoek_path).status_code == 400
+    assert served.call("DELETE", verzoek_path).status_code == 409
     assert served.call("GET", VIOS).json() == [visible]
     states = sorted(row[1:3] for row in rows(served))
     assert states == [(0, "mirror"), (1, "unmirror")]

@@ -45,7 +45,8 @@ def test_klant_create_read_list_and_delete(api):
     assert api.call("GET", path_of(created["url"])).status_code == 404
 
 
-def test_create_answers_201_with_location_and_url_from_the_host(api):
+def test_create_answers_201_with_location_and_url_from_the_host(make_api):
+    api = make_api(allowed_hosts=("kic.example.nl",))
     result = api.call("POST", "klanten", json=klant_body(), headers={"Host": "kic.example.nl"})
     assert result.status_code == 201
     assert re.fullmatch(r"http://kic\.example\.nl/api/v1/klanten/[0-9a-f-]{36}", result.json["url"])
