@@ -1,171 +1,80 @@
 """``kic-conformance``: the command line (run, demo, list, validate).
 
-Exit status: 0 conformant (or no problems), 1 not conformant (or lint problems), 2 could not run
-or bad usage. Bad input gives a one-line message naming the problem, never a traceback.
+Every option of ``run`` and ``demo`` can also come from an environment variable or a config
+file (:mod:`harness.settings`: command line > ``KIC_CONFORMANCE_*`` > ``kic-conformance.toml``
+> default). Exit status: see :data:`EXIT_STATUS` (0 CONFORMANT, 1 NOT CONFORMANT, 2 COULD NOT
+RUN, 3 NO FAILURES but incomplete, 130 INTERRUPTED); ``validate`` exits 1 on lint problems.
+Bad input gives a one-line message on stderr naming the problem, never a traceback; report
+paths are checked before anything runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
+from collections import Counter
 from collections.abc import Iterator, Sequence
+from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from harness.config import DEFAULT_FUZZ_SEED, RunConfig, Selection
+from harness.config import RunConfig, Selection
 from harness.report import html as html_report
 from harness.report import json_report, junit, terminal
-from harness.results import CaseResult, RunResult
+from harness.results import COMPLETE_FUZZ_EXAMPLES, CaseResult, RunResult
 from harness.scenarios import ScenarioError, lint, load_library
+from harness.settings import (
+    CONFIG_ENV,
+    CONFIG_FILE,
+    SettingsError,
+    add_arguments,
+    require,
+    resolve,
+)
 from harness.spec import SpecError, load_spec
+
+EXIT_STATUS = f"""\
+exit status:
+  0    CONFORMANT: no failures in a complete run (the whole built-in library and contract,
+       nothing skipped, no selection, a strict mock DRC that checks tokens, a narrow client,
+       fuzzing with at least {COMPLETE_FUZZ_EXAMPLES} examples per operation)
+  1    NOT CONFORMANT: a must-level check failed or a case could not be run
+  2    COULD NOT RUN: bad options, a failed pre-flight check, an empty selection
+  3    NO FAILURES (incomplete: <reasons>): no failures, but not a complete run
+  130  INTERRUPTED: Ctrl-C; the reports of what finished are written, marked interrupted
+
+Every option can also be set by the environment variable named in its help, or as a key of
+a config file (--config FILE, or {CONFIG_ENV}, or ./{CONFIG_FILE}), e.g.
+  target = "https://kic.example.nl/api/v1"
+  secret = "${{KIC_SECRET}}"
+The command line wins over the environment, the environment over the file.
+"""
 
 
 class UsageError(Exception):
-    """Bad command-line input; printed as one line, exit status 2."""
+    """Bad command-line input; printed as one line on stderr, exit status 2."""
 
 
-def _credentials(value: str) -> tuple[str, str]:
-    client_id, sep, secret = value.partition(":")
-    if not sep or not client_id or not secret:
-        raise argparse.ArgumentTypeError(f"expected CLIENT_ID:SECRET, got {value!r}")
-    return client_id, secret
-
-
-def _positive(value: str) -> float:
+def version() -> str:
+    """The installed distribution's version."""
     try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
-    if number <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {value!r}")
-    return number
+        return metadata.version("kic-conformance")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
 
 
-def _count(value: str) -> int:
-    if not value.isdigit():
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value!r}")
-    return int(value)
-
-
-def _url(value: str) -> str:
-    if not value.startswith(("http://", "https://")) or "//" not in value[7:9] + value:
-        raise argparse.ArgumentTypeError(f"expected an http(s) URL, got {value!r}")
-    return value
-
-
-def _add_selection(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("selection")
-    group.add_argument(
-        "--scenarios",
-        action="append",
+def _add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
         type=Path,
-        metavar="DIR",
-        help="scenario folder or file (repeatable; default: the built-in library)",
-    )
-    group.add_argument(
-        "--tag", action="append", default=[], help="only scenarios with this tag or rule"
-    )
-    group.add_argument("--id", action="append", default=[], help="only this scenario id")
-    group.add_argument(
-        "--operation", action="append", default=[], help="only scenarios calling this operationId"
-    )
-    group.add_argument("--exclude-tag", action="append", default=[], help="leave out this tag")
-    group.add_argument("--exclude-id", action="append", default=[], help="leave out this id")
-
-
-def _add_reports(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("reports and fuzzing")
-    group.add_argument("--junit", type=Path, metavar="FILE", help="write a JUnit XML report")
-    group.add_argument("--json", type=Path, metavar="FILE", help="write a JSON report")
-    group.add_argument(
-        "--html", type=Path, metavar="FILE", help="write a self-contained HTML report"
-    )
-    group.add_argument(
-        "--fuzz-examples",
-        type=_count,
-        default=25,
-        metavar="N",
-        help="generated requests per operation (0: no fuzzing; default 25)",
-    )
-    group.add_argument(
-        "--fuzz-seed",
-        type=int,
-        default=DEFAULT_FUZZ_SEED,
-        metavar="S",
-        help=f"fuzzing seed (default {DEFAULT_FUZZ_SEED})",
-    )
-    group.add_argument("--no-fuzz", action="store_true", help="do not fuzz")
-    group.add_argument(
-        "--timeout",
-        type=_positive,
-        default=10.0,
-        metavar="S",
-        help="seconds per request (default 10)",
-    )
-    group.add_argument(
-        "--workers",
-        type=_count,
-        default=4,
-        metavar="N",
-        help="scenarios run at the same time (default 4)",
-    )
-    group.add_argument("--spec", type=Path, metavar="FILE", help="OpenAPI file (default: built-in)")
-
-
-def _add_run(commands: Any) -> None:
-    run = commands.add_parser("run", help="test your KIC", description="Test a KIC.")
-    run.add_argument(
-        "--target",
-        required=True,
-        type=_url,
-        help="the KIC's API root, e.g. https://kic.example.nl/api/v1",
-    )
-    run.add_argument("--client-id", required=True, help="a client with all four klanten scopes")
-    run.add_argument("--secret", required=True, help="that client's JWT secret")
-    run.add_argument("--narrow-client-id", help="a client with only klanten.lezen")
-    run.add_argument("--narrow-secret", help="that client's JWT secret")
-    _add_drc(run)
-    _add_selection(run)
-    _add_reports(run)
-
-
-def _add_drc(parser: argparse.ArgumentParser) -> None:
-    drc = parser.add_argument_group("mock DRC (kic-001 scenarios)")
-    drc.add_argument("--drc-url", type=_url, help="base URL of a mock DRC started apart")
-    drc.add_argument("--drc-host", help="start the mock DRC in-process, listening on this host")
-    drc.add_argument("--drc-port", type=int, help="... and this port (0: any free port)")
-    drc.add_argument(
-        "--drc-public-url",
-        type=_url,
-        help="base URL your KIC uses to reach that DRC (default http://HOST:PORT)",
-    )
-    drc.add_argument(
-        "--drc-client",
-        type=_credentials,
-        default=("kic", "kic-secret"),
-        metavar="ID:SECRET",
-        help="credentials your KIC uses at the DRC",
-    )
-    drc.add_argument(
-        "--drc-callback-client",
-        type=_credentials,
-        default=("mock-drc", "mock-drc-secret"),
-        metavar="ID:SECRET",
-        help="credentials the DRC uses to call your KIC back (needs klanten.lezen)",
-    )
-    drc.add_argument(
-        "--drc-accept-any-token",
-        action="store_true",
-        help="the DRC accepts any token from your KIC",
-    )
-    drc.add_argument(
-        "--drc-lenient",
-        action="store_true",
-        help="the DRC does not call your KIC back (no strict kic-001 ordering)",
+        metavar="FILE",
+        help=f"read options from this TOML file (default ./{CONFIG_FILE} when present) "
+        f"[env {CONFIG_ENV}]",
     )
 
 
@@ -173,156 +82,273 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kic-conformance",
         description="Conformance suite for the Klantinteracties API (KIC) 1.0.0-rc1.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_run(commands)
-
-    demo = commands.add_parser("demo", help="run the suite against the built-in reference KIC")
-    demo.add_argument(
-        "--defect",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="switch the reference KIC into a deliberately broken variant",
-    )
-    _add_selection(demo)
-    _add_reports(demo)
-
-    listing = commands.add_parser("list", help="list the scenarios")
-    _add_selection(listing)
-    listing.add_argument("--spec", type=Path, metavar="FILE", help="OpenAPI file")
-
-    validate = commands.add_parser("validate", help="lint scenario files")
-    validate.add_argument("paths", nargs="*", type=Path, help="files or folders (default: library)")
-    validate.add_argument("--spec", type=Path, metavar="FILE", help="OpenAPI file")
+    for name, summary in (
+        ("run", "test your KIC"),
+        ("demo", "run the suite against the built-in reference KIC"),
+        ("list", "list the scenarios"),
+        ("validate", "lint scenario files"),
+    ):
+        sub = commands.add_parser(
+            name,
+            help=summary,
+            description=f"{summary[0].upper()}{summary[1:]}.",
+            epilog=EXIT_STATUS if name in ("run", "demo") else None,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        if name == "validate":
+            sub.add_argument(
+                "paths", nargs="*", type=Path, help="files or folders (default: the library)"
+            )
+        add_arguments(sub, name)
+        _add_config(sub)
     return parser
 
 
-def _selection(args: argparse.Namespace) -> Selection:
+def _selection(opts: argparse.Namespace) -> Selection:
     return Selection(
-        tags=args.tag,
-        ids=args.id,
-        operations=args.operation,
-        exclude_tags=args.exclude_tag,
-        exclude_ids=args.exclude_id,
+        tags=opts.tag,
+        ids=opts.id,
+        operations=opts.operation,
+        exclude_tags=opts.exclude_tag,
+        exclude_ids=opts.exclude_id,
     )
 
 
-def _apply_common(config: RunConfig, args: argparse.Namespace) -> RunConfig:
-    config.selection = _selection(args)
-    config.scenario_paths = args.scenarios
-    config.spec_path = args.spec
-    config.timeout = args.timeout
-    config.workers = max(1, args.workers)
-    config.fuzz_examples = 0 if args.no_fuzz else args.fuzz_examples
-    config.fuzz_seed = args.fuzz_seed
+def _apply_common(config: RunConfig, opts: argparse.Namespace) -> RunConfig:
+    config.selection = _selection(opts)
+    config.scenario_paths = opts.scenarios or None
+    config.spec_path = opts.spec
+    config.timeout = opts.timeout
+    config.workers = max(1, opts.workers)
+    config.fuzz_examples = 0 if opts.no_fuzz else opts.fuzz_examples
+    config.fuzz_seed = opts.fuzz_seed
+    config.max_failures = opts.max_failures
     return config
 
 
-@contextlib.contextmanager
-def _progress(enabled: bool) -> Iterator[Any]:
-    if not enabled:
-        yield None
-        return
-    console = Console(stderr=True)
-    columns = (
+def report_path_problem(path: Path) -> str | None:
+    """Why a report cannot be written to ``path`` (checked before the run), or None."""
+    if path.is_dir():
+        return "is a folder"
+    folder = path.parent
+    if not folder.is_dir():
+        return f"the folder {folder} does not exist"
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        return "is not writable"
+    return None
+
+
+def _check_reports(opts: argparse.Namespace) -> None:
+    for option in ("junit", "json", "html"):
+        path = getattr(opts, option)
+        problem = report_path_problem(path) if path is not None else None
+        if problem:
+            raise UsageError(f"--{option} {path}: {problem}")
+
+
+# -- progress -------------------------------------------------------------------------------
+
+
+class LineProgress:
+    """Progress for logs (stderr not a terminal): a line every ``step`` finished scenarios
+    with the running counts, and one per fuzzed operation."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.counts: Counter[str] = Counter()
+        self.step = 1
+
+    def __call__(self, phase: str, case: CaseResult | None, done: int, total: int) -> None:
+        if case is None:
+            self.counts = Counter()
+            self.step = max(1, min(25, total // 10))
+            what = "scenarios" if phase == "scenarios" else "operations to fuzz"
+            self._line(f"running {total} {what}")
+            return
+        self.counts[case.outcome.value] += 1
+        if phase == "fuzz":
+            self._line(f"fuzz {done}/{total} {case.id.removeprefix('fuzz:')}: {case.outcome.value}")
+        elif done % self.step == 0 or done == total:
+            counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(self.counts.items()))
+            self._line(f"scenarios {done}/{total}: {counts}")
+
+    def _line(self, text: str) -> None:
+        print(f"kic-conformance: {text}", file=self.stream, flush=True)
+
+
+class LiveProgress:
+    """Progress on a terminal: a live bar per phase, the current one with a running clock (the
+    scenario bar stops when the fuzz phase starts its own)."""
+
+    COLUMNS = (
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TextColumn("{task.fields[last]}"),
     )
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("scenarios", total=None, last="")
 
-        def update(case: CaseResult | None, done: int, total: int) -> None:
-            last = f"{case.id}: {case.outcome.value}" if case else ""
-            bar.update(task, completed=done, total=total, last=last)
+    def __init__(self, console: Console) -> None:
+        self.bar = Progress(*self.COLUMNS, console=console, transient=True)
+        self.tasks: dict[str, Any] = {}
 
-        yield update
+    def __call__(self, phase: str, case: CaseResult | None, done: int, total: int) -> None:
+        if phase not in self.tasks:
+            for other in self.tasks.values():
+                self.bar.stop_task(other)
+            label = "scenarios" if phase == "scenarios" else "fuzzing"
+            self.tasks[phase] = self.bar.add_task(label, total=total, last="")
+        last = f"{case.id}: {case.outcome.value}" if case else ""
+        self.bar.update(self.tasks[phase], completed=done, total=total, last=last)
 
 
-def _execute(config: RunConfig, args: argparse.Namespace, out: Console) -> int:
+@contextlib.contextmanager
+def progress_for(stream: IO[str]) -> Iterator[Any]:
+    """Live bars when ``stream`` is a terminal, lines otherwise (CI logs)."""
+    if stream.isatty():
+        live = LiveProgress(Console(file=stream))
+        with live.bar:
+            yield live
+    else:
+        yield LineProgress(stream)
+
+
+# -- running --------------------------------------------------------------------------------
+
+
+def _execute(config: RunConfig, opts: argparse.Namespace, out: Console, err: Console) -> int:
     from harness.run import run
 
-    with _progress(sys.stderr.isatty()) as progress:
+    with progress_for(sys.stderr) as progress:
         result = run(config, progress=progress)
-    _report(result, args, out)
-    return result.exit_code
+    return _report(result, opts, out, err)
 
 
-def _report(result: RunResult, args: argparse.Namespace, out: Console) -> None:
-    terminal.render(result, out)
+def _report(result: RunResult, opts: argparse.Namespace, out: Console, err: Console) -> int:
+    if result.aborted:
+        for line in result.aborted.splitlines():
+            err.print(
+                f"kic-conformance {opts.command}: {line}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+        out.print(terminal.verdict_line(result), highlight=False, soft_wrap=True)
+    else:
+        terminal.render(result, out)
+    code = result.exit_code
     for option, writer in (
         ("junit", junit.write),
         ("json", json_report.write),
         ("html", html_report.write),
     ):
-        path = getattr(args, option, None)
+        path = getattr(opts, option, None)
         if path is None:
             continue
         try:
             writer(result, path)
             out.print(f"{option} report: {path}", highlight=False)
         except OSError as exc:
-            out.print(f"[red]cannot write the {option} report {path}: {exc.strerror}[/]")
+            err.print(
+                f"kic-conformance: cannot write the {option} report {path}: {exc.strerror}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+            code = 2
+    return code
 
 
-def _cmd_run(args: argparse.Namespace, out: Console) -> int:
-    if bool(args.narrow_client_id) != bool(args.narrow_secret):
+def _pair(opts: argparse.Namespace) -> tuple[str, str] | None:
+    if bool(opts.narrow_client_id) != bool(opts.narrow_secret):
         raise UsageError("give both --narrow-client-id and --narrow-secret, or neither")
-    if args.drc_url and (args.drc_host or args.drc_port is not None):
+    return (opts.narrow_client_id, opts.narrow_secret) if opts.narrow_client_id else None
+
+
+def _check_tls(opts: argparse.Namespace) -> None:
+    if opts.tls_ca_bundle is not None and opts.insecure:
+        raise UsageError("give either --tls-ca-bundle or --insecure, not both")
+    if opts.tls_ca_bundle is not None and not Path(opts.tls_ca_bundle).is_file():
+        raise UsageError(f"--tls-ca-bundle {opts.tls_ca_bundle}: no such file")
+
+
+def _check_drc(opts: argparse.Namespace) -> None:
+    from harness.drc_control import api_url_problem
+
+    if opts.drc_url and (opts.drc_host or opts.drc_port is not None):
         raise UsageError("give either --drc-url or --drc-host/--drc-port, not both")
-    if (args.drc_host is None) != (args.drc_port is None):
+    if (opts.drc_host is None) != (opts.drc_port is None):
         raise UsageError("--drc-host and --drc-port go together")
-    narrow = (args.narrow_client_id, args.narrow_secret) if args.narrow_client_id else None
+    problem = api_url_problem(opts.drc_url) if opts.drc_url else None
+    if problem:
+        raise UsageError(f"--drc-url: {problem}")
+
+
+def _cmd_run(opts: argparse.Namespace, out: Console, err: Console) -> int:
+    try:
+        require(vars(opts), ("target", "client-id", "secret"))
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from None
+    narrow = _pair(opts)
+    _check_drc(opts)
+    _check_tls(opts)
+    _check_reports(opts)
     with contextlib.ExitStack() as stack:
-        drc_url = args.drc_url
-        if args.drc_host is not None:
-            drc_url = _serve_drc(args, out, stack)
+        drc_url = opts.drc_url
+        if opts.drc_host is not None:
+            drc_url = _serve_drc(opts, out, stack)
         config = RunConfig(
-            target=args.target,
-            client_id=args.client_id,
-            secret=args.secret,
+            target=opts.target,
+            client_id=opts.client_id,
+            secret=opts.secret,
             narrow_client=narrow,
             drc_url=drc_url,
-            embedded_drc=_drc_options(args) if args.drc_host is not None else None,
+            embedded_drc=_drc_options(opts) if opts.drc_host is not None else None,
+            drc_callback_client=opts.drc_callback_client,
+            tls_ca_bundle=opts.tls_ca_bundle,
+            tls_insecure=opts.insecure,
+            wait_for_target=opts.wait_for_target,
         )
-        return _execute(_apply_common(config, args), args, out)
+        return _execute(_apply_common(config, opts), opts, out, err)
 
 
-def _drc_options(args: argparse.Namespace) -> list[str]:
+def _drc_options(opts: argparse.Namespace) -> list[str]:
     """The options that start the same mock DRC again (for reproduce lines; no secrets)."""
-    options = [f"--drc-host {args.drc_host} --drc-port {args.drc_port}"]
-    if args.drc_public_url:
-        options.append(f"--drc-public-url {args.drc_public_url}")
+    options = [f"--drc-host {opts.drc_host} --drc-port {opts.drc_port}"]
+    if opts.drc_public_url:
+        options.append(f"--drc-public-url {opts.drc_public_url}")
     options += [
         f"--{name}"
         for name in ("drc-lenient", "drc-accept-any-token")
-        if getattr(args, name.replace("-", "_"))
+        if getattr(opts, name.replace("-", "_"))
     ]
     return options
 
 
-def _serve_drc(args: argparse.Namespace, out: Console, stack: contextlib.ExitStack) -> str:
+def _serve_drc(opts: argparse.Namespace, out: Console, stack: contextlib.ExitStack) -> str:
     """Start the mock DRC of ``--drc-host/--drc-port`` for the run; its URL for the harness."""
     from harness.drc_control import documents_path
     from harness.environment import MockDrcOptions, served_mock_drc
 
     options = MockDrcOptions(
-        host=args.drc_host,
-        port=args.drc_port,
-        client=args.drc_client,
-        callback_client=args.drc_callback_client,
-        accept_any_token=args.drc_accept_any_token,
-        strict=not args.drc_lenient,
-        public_url=args.drc_public_url,
+        host=opts.drc_host,
+        port=opts.drc_port,
+        client=opts.drc_client,
+        callback_client=opts.drc_callback_client,
+        accept_any_token=opts.drc_accept_any_token,
+        strict=not opts.drc_lenient,
+        public_url=opts.drc_public_url,
     )
     try:
         drc = stack.enter_context(served_mock_drc(options))
     except OSError as exc:
         raise UsageError(
-            f"cannot start the mock DRC on {args.drc_host}:{args.drc_port}: {exc.strerror}"
+            f"cannot start the mock DRC on {opts.drc_host}:{opts.drc_port}: {exc.strerror}"
         ) from None
     out.print(
         f"mock DRC listening on {drc.url}; documents under {drc.public_url}{documents_path('')}",
@@ -331,32 +357,33 @@ def _serve_drc(args: argparse.Namespace, out: Console, stack: contextlib.ExitSta
     return drc.local_url
 
 
-def _cmd_demo(args: argparse.Namespace, out: Console) -> int:
+def _cmd_demo(opts: argparse.Namespace, out: Console, err: Console) -> int:
     from harness.environment import embedded_environment, known_defects
 
     try:
         defects = known_defects()
     except ImportError as exc:
         raise UsageError(f"the reference KIC is not available: {exc}") from None
-    unknown = sorted(set(args.defect) - defects)
+    unknown = sorted(set(opts.defect) - defects)
     if unknown:
         raise UsageError(
             f"unknown defect(s) {', '.join(unknown)}; known: {', '.join(sorted(defects))}"
         )
-    with embedded_environment(defects=frozenset(args.defect)) as config:
+    _check_reports(opts)
+    with embedded_environment(defects=frozenset(opts.defect)) as config:
         out.print(
             f"reference KIC at {config.target}, mock DRC at {config.drc_url}"
-            + (f", defects: {', '.join(args.defect)}" if args.defect else ""),
+            + (f", defects: {', '.join(opts.defect)}" if opts.defect else ""),
             highlight=False,
         )
-        _apply_common(config, args)
-        return _execute(config, args, out)
+        _apply_common(config, opts)
+        return _execute(config, opts, out, err)
 
 
-def _cmd_list(args: argparse.Namespace, out: Console) -> int:
-    spec = load_spec(args.spec)
-    scenarios = load_library([str(p) for p in args.scenarios] if args.scenarios else None, spec)
-    selection = _selection(args)
+def _cmd_list(opts: argparse.Namespace, out: Console, err: Console) -> int:
+    spec = load_spec(opts.spec)
+    scenarios = load_library([str(p) for p in opts.scenarios] if opts.scenarios else None, spec)
+    selection = _selection(opts)
     chosen = [s for s in scenarios if selection.selects(s)]
     for scenario in chosen:
         tags = ",".join(scenario.tags)
@@ -365,9 +392,9 @@ def _cmd_list(args: argparse.Namespace, out: Console) -> int:
     return 0
 
 
-def _cmd_validate(args: argparse.Namespace, out: Console) -> int:
-    spec = load_spec(args.spec)
-    scenarios, problems = lint([str(p) for p in args.paths] or None, spec)
+def _cmd_validate(opts: argparse.Namespace, out: Console, err: Console) -> int:
+    spec = load_spec(opts.spec)
+    scenarios, problems = lint([str(p) for p in opts.paths] or None, spec)
     for problem in problems:
         out.print(str(problem), highlight=False, soft_wrap=True, markup=False)
     verdict = f"{len(scenarios)} scenario(s) valid, {len(problems)} problem(s)"
@@ -378,6 +405,14 @@ def _cmd_validate(args: argparse.Namespace, out: Console) -> int:
 COMMANDS = {"run": _cmd_run, "demo": _cmd_demo, "list": _cmd_list, "validate": _cmd_validate}
 
 
+def options(args: argparse.Namespace) -> argparse.Namespace:
+    """The parsed command line completed from the environment, the config file and the
+    defaults (:func:`harness.settings.resolve`)."""
+    given = vars(args)
+    values = resolve(given, args.command, config_path=args.config)
+    return argparse.Namespace(**{**given, **values})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``kic-conformance``; returns the exit status."""
     parser = build_parser()
@@ -386,16 +421,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     out = Console(width=None if sys.stdout.isatty() else 120)
+    err = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
     try:
-        return COMMANDS[args.command](args, out)
-    except (UsageError, SpecError, ScenarioError) as exc:
-        Console(stderr=True).print(
+        return COMMANDS[args.command](options(args), out, err)
+    except (UsageError, SettingsError, SpecError, ScenarioError) as exc:
+        err.print(
             f"kic-conformance {args.command}: {exc}", markup=False, highlight=False, soft_wrap=True
         )
         return 2
     except KeyboardInterrupt:
-        Console(stderr=True).print("interrupted")
-        return 2
+        err.print(f"kic-conformance {args.command}: interrupted", highlight=False)
+        return 130
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ a literal token): the scenario runner and the fuzz phase both ask it.
 
 from __future__ import annotations
 
+import re
 import shlex
+import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from zgw.jwt import bearer
 #: What an ``auth: invalid`` step sends: a bearer value that is no JWT at all.
 INVALID_TOKEN = "Bearer this-is-not-a-jwt"
 DEFAULT_FUZZ_SEED = 20201
+DEFAULT_FUZZ_EXAMPLES = 25
 DEFAULT_MAX_BODY_BYTES = 2_000_000
 #: Where a pasted reproduce line reads the main and the narrow client's secret from.
 SECRET_VARIABLES = ("KIC_CONFORMANCE_SECRET", "KIC_CONFORMANCE_NARROW_SECRET")
@@ -65,17 +68,21 @@ class MissingCapability(Exception):
         self.capability = capability
 
 
-#: Why a scenario is skipped, per capability it needs and the run lacks.
+#: Why a scenario is skipped, per capability it needs and the run lacks; ``{--name}`` is the
+#: option as the front end spells it (``--drc-url``, or ``--kic-drc-url`` under pytest).
 SKIP_REASONS = {
-    "drc": "needs the mock DRC (give --drc-url, or --drc-host/--drc-port to start one)",
-    "zaken": "needs the mock DRC's Zaken endpoints (give --drc-url or --drc-host/--drc-port)",
-    "narrow-client": "needs a narrow-scope client (--narrow-client-id/--narrow-secret)",
+    "drc": "needs the mock DRC (give {--drc-url}, or {--drc-host}/{--drc-port} to start one)",
+    "zaken": "needs the mock DRC's Zaken endpoints (give {--drc-url} or {--drc-host}/{--drc-port})",
+    "narrow-client": "needs a narrow-scope client ({--narrow-client-id}/{--narrow-secret})",
 }
+_OPTION = re.compile(r"\{--([a-z-]+)\}")
 
 
-def skip_reason(missing: list[str]) -> str:
-    """The skip reason of a scenario that needs the ``missing`` capabilities."""
-    return "; ".join(SKIP_REASONS.get(m, f"needs {m}") for m in missing)
+def skip_reason(missing: list[str], option_prefix: str = "--") -> str:
+    """The skip reason of a scenario that needs the ``missing`` capabilities; options are
+    named with ``option_prefix`` (``--kic-`` for the pytest plugin)."""
+    text = "; ".join(SKIP_REASONS.get(m, f"needs {m}") for m in missing)
+    return _OPTION.sub(lambda m: option_prefix + m.group(1), text)
 
 
 @dataclass
@@ -84,7 +91,14 @@ class RunConfig:
 
     ``target`` is the KIC's API root (``http://host:port/api/v1``; a trailing ``/`` is dropped
     here, once). ``drc_url`` is the base URL of a mock DRC (:mod:`harness.drc_control` knows its
-    paths); ``None`` skips scenarios that need it, with that reason.
+    paths); ``None`` skips scenarios that need it, with that reason. ``drc_callback_client``
+    is what that DRC sends when it calls the KIC back (the pre-flight tries it).
+
+    ``tls_ca_bundle`` / ``tls_insecure`` choose how HTTPS certificates are checked
+    (:meth:`ssl_context`); ``wait_for_target`` is how long the pre-flight waits for a target
+    that does not answer yet; ``max_failures`` stops the run after that many failed cases.
+    ``option_prefix`` is how the front end spells its options in messages (``--``, or
+    ``--kic-`` for the pytest plugin).
     """
 
     target: str
@@ -107,11 +121,36 @@ class RunConfig:
     #: The options that started this run's own mock DRC (``--drc-host H --drc-port P``); None:
     #: no DRC, or one started apart (``--drc-url``). Reproduce lines start it again.
     embedded_drc: list[str] | None = None
+    drc_callback_client: tuple[str, str] | None = None
+    tls_ca_bundle: Path | None = None
+    tls_insecure: bool = False
+    wait_for_target: float = 0.0
+    max_failures: int | None = None
+    option_prefix: str = "--"
 
     def __post_init__(self) -> None:
         self.target = self.target.rstrip("/")
         if self.drc_url:
             self.drc_url = self.drc_url.rstrip("/")
+        self._ssl_context: ssl.SSLContext | None = None
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """The TLS settings of every harness client of this run (made once)."""
+        if self._ssl_context is None:
+            from harness.transport import tls_context
+
+            self._ssl_context = tls_context(self.tls_ca_bundle, insecure=self.tls_insecure)
+        return self._ssl_context
+
+    def option(self, name: str) -> str:
+        """How the user spells the option ``name`` (``secret``) in this front end."""
+        if name == "target" and self.option_prefix != "--":
+            return "--kic-url"
+        return self.option_prefix + name
+
+    def skip_reason(self, missing: list[str]) -> str:
+        """:func:`skip_reason` with this front end's option names."""
+        return skip_reason(missing, self.option_prefix)
 
     def authorization(self, auth: Any = "default") -> str | None:
         """The Authorization value for a step's ``auth`` (None: send no header).
@@ -200,4 +239,7 @@ class RunConfig:
             "scenario_paths": [str(p) for p in self.scenario_paths or []],
             "demo_defects": list(self.demo_defects) if self.demo_defects is not None else None,
             "drc_embedded": self.demo_defects is not None or self.embedded_drc is not None,
+            "tls_ca_bundle": str(self.tls_ca_bundle) if self.tls_ca_bundle else None,
+            "tls_insecure": self.tls_insecure,
+            "max_failures": self.max_failures,
         }

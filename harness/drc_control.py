@@ -13,9 +13,11 @@ so a DRC that drips its answer cannot hold the harness longer than that.
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -39,13 +41,37 @@ class DrcControlError(Exception):
     """The mock DRC's control API could not do what was asked."""
 
 
+def base_url_hint(url: str) -> str:
+    """What to tell a user whose DRC URL has no control API: the base URL it should be."""
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/")
+    for api in (DOCUMENTS_PATH, ZAKEN_PATH):
+        if api in path:
+            base = f"{parts.scheme}://{parts.netloc}{path[: path.index(api)]}"
+            return (
+                f"{url} is the DRC's {api.split('/')[1]} API; give the mock DRC's base URL "
+                f"{base} instead"
+            )
+    return "give the base URL of a mock DRC (mock-drc serve), e.g. http://host:8500"
+
+
+def api_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a mock DRC base URL (it is one of its APIs), or None."""
+    path = urlsplit(url).path.rstrip("/")
+    if any(api in path for api in (DOCUMENTS_PATH, ZAKEN_PATH)):
+        return base_url_hint(url)
+    return None
+
+
 class DrcControl:
     """A thread-safe client of one mock DRC's control API."""
 
-    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+    def __init__(
+        self, base_url: str, timeout: float = 10.0, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self._client = new_client(timeout)
+        self._client = new_client(timeout, verify=tls)
         self._lock = threading.Lock()
         self._cursor: int | None = None
 
@@ -86,10 +112,14 @@ class DrcControl:
             ) from None
         if response.status_code == 404 and gone_ok:
             return None
+        if response.status_code == 404:
+            raise DrcControlError(
+                f"no mock DRC control API at {url} (404): {base_url_hint(self.base_url)}"
+            )
         if response.status_code >= 400:
             raise DrcControlError(
                 f"mock DRC refused {method} /_mock/{path} with {response.status_code}: "
-                f"{response.text[:500]}"
+                f"{' '.join(response.text[:500].split())}"
             )
         if response.status_code == 204 or not response.content:
             return None
@@ -161,6 +191,11 @@ class DrcControl:
 
     def state(self) -> dict[str, Any]:
         return self._call("GET", "state")
+
+    def settings(self) -> dict[str, Any]:
+        """How the DRC was started (``strict``, ``acceptAnyToken``, ``callbackClientId``,
+        ``callbackTimeout``, ...; no secrets)."""
+        return dict((self.state() or {}).get("config") or {})
 
     def mirrors(self) -> list[dict[str, Any]]:
         return list((self.state() or {}).get("mirrors") or [])

@@ -125,6 +125,7 @@ def embedded_environment(
             secret=MAIN_CLIENT[1],
             narrow_client=NARROW_CLIENT,
             drc_url=drc.url,
+            drc_callback_client=DRC_CALLBACK,
             fuzz_examples=fuzz_examples,
             demo_defects=tuple(sorted(defects)),
         )

@@ -13,6 +13,11 @@ behaviour the scenario is about) or set-up. A must-level failure in a set-up ste
 case *precondition failed*: it still counts against conformance, but the operations table
 counts it against the operation that failed, not the one the scenario tests.
 :meth:`RunResult.causes` groups every failure of a run into its distinct causes.
+A run without failures is CONFORMANT only when it was complete: :class:`RunMode` records how
+the run was set up (DRC strict or lenient, token checking, narrow client, selection, fuzzing)
+and :attr:`RunResult.incomplete_reasons` names every gap (skips included); with any, the
+verdict is ``NO FAILURES (incomplete: ...)``. :data:`VERDICT_EXIT_CODES` maps each verdict
+state to the exit status of the command line.
 
 Checks of a scenario's ``finally:`` steps carry ``cleanup=True``. A failed one is a *cleanup
 problem*: it never changes a case's outcome or the verdict (the behaviour under test already
@@ -353,9 +358,112 @@ def group_causes(cases: list[CaseResult]) -> list[Cause]:
     return sorted(causes.values(), key=lambda c: (rank[c.outcome], -len(c.cases), -c.occurrences))
 
 
+#: The verdict states (the first word(s) of :attr:`RunResult.verdict`) and their exit status.
+VERDICT_EXIT_CODES = {
+    "CONFORMANT": 0,
+    "NOT CONFORMANT": 1,
+    "COULD NOT RUN": 2,
+    "NO FAILURES": 3,
+    "INTERRUPTED": 130,
+}
+#: What a run must fuzz at least, per operation, to count as complete (the CLI's default).
+COMPLETE_FUZZ_EXAMPLES = 25
+
+
+@dataclass
+class RunMode:
+    """How a run was set up, as far as it decides whether the run was complete.
+
+    ``drc`` is ``strict`` (the mock DRC calls the KIC back), ``lenient`` (it does not) or
+    ``none``; ``drc_checks_tokens`` is False for a DRC that accepts any token. ``scenarios``
+    says where the scenarios came from (``built-in``, the folders given, or ``given`` for a
+    list handed to :func:`harness.run.run`); ``selection`` holds the filters applied to them.
+    ``preflight`` is False only when the caller skipped the pre-flight checks.
+    """
+
+    drc: str = "none"
+    drc_checks_tokens: bool = False
+    narrow_client: bool = False
+    scenarios: str = "built-in"
+    contract: str = "built-in"
+    selection: dict[str, list[str]] = field(default_factory=dict)
+    fuzz_examples: int = 0
+    fuzz_seed: int | None = None
+    max_failures: int | None = None
+    preflight: bool = True
+
+    def gaps(self) -> list[str]:
+        """What this set-up leaves unchecked, in words (empty: a complete set-up)."""
+        gaps = []
+        if self.drc == "none":
+            gaps.append("no mock DRC (kic-001 not checked)")
+        elif self.drc == "lenient":
+            gaps.append("lenient DRC (kic-001 ordering not checked)")
+        if self.drc != "none" and not self.drc_checks_tokens:
+            gaps.append("the DRC accepts any token")
+        if not self.narrow_client:
+            gaps.append("no narrow client (scopes not checked)")
+        if self.scenarios != "built-in":
+            gaps.append(f"scenarios: {self.scenarios}")
+        if self.contract != "built-in":
+            gaps.append(f"contract: {self.contract}")
+        if self.selection:
+            gaps.append(f"selection ({self._selection_text()})")
+        if self.fuzz_examples <= 0:
+            gaps.append("no fuzzing")
+        elif self.fuzz_examples < COMPLETE_FUZZ_EXAMPLES:
+            gaps.append(
+                f"fuzzing with {self.fuzz_examples} examples per operation "
+                f"(fewer than {COMPLETE_FUZZ_EXAMPLES})"
+            )
+        if not self.preflight:
+            gaps.append("no pre-flight checks")
+        return gaps
+
+    def describe(self) -> str:
+        """One line for the reports: the mode as set up."""
+        drc = {
+            "strict": "DRC strict (calls the KIC back)",
+            "lenient": "DRC lenient (no call-back)",
+        }.get(self.drc, "no DRC")
+        if self.drc != "none":
+            drc += ", checks tokens" if self.drc_checks_tokens else ", accepts any token"
+        fuzz = (
+            f"fuzzing {self.fuzz_examples} examples per operation (seed {self.fuzz_seed})"
+            if self.fuzz_examples > 0
+            else "no fuzzing"
+        )
+        parts = [
+            drc,
+            "narrow client" if self.narrow_client else "no narrow client",
+            f"scenarios {self.scenarios}",
+            f"contract {self.contract}",
+            f"selection ({self._selection_text()})" if self.selection else "no selection",
+            fuzz,
+        ]
+        if self.max_failures:
+            parts.append(f"stop after {self.max_failures} failed cases")
+        if not self.preflight:
+            parts.append("no pre-flight")
+        return "; ".join(parts)
+
+    def _selection_text(self) -> str:
+        return "; ".join(f"{k} {', '.join(v)}" for k, v in sorted(self.selection.items()))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunMode:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
 @dataclass
 class RunResult:
-    """A whole run: target, settings that matter for reproduction, cases, observed statuses."""
+    """A whole run: target, settings that matter for reproduction, cases, observed statuses.
+
+    ``mode`` is set by :func:`harness.run.run` (None for a result put together by hand: then
+    only skips and stops make it incomplete). ``stopped`` says why the run ended before
+    everything planned ran (``--max-failures``); ``interrupted`` is set on Ctrl-C, with the
+    cases that finished before it.
+    """
 
     target: str
     started_at: str
@@ -369,29 +477,60 @@ class RunResult:
     # operationId -> the status codes the contract documents (for the coverage report)
     documented_statuses: dict[str, list[int]] = field(default_factory=dict)
     aborted: str | None = None  # set when the run could not go on (exit code 2)
+    mode: RunMode | None = None
+    stopped: str | None = None
+    interrupted: bool = False
 
     def record_status(self, operation_id: str | None, status: int | None) -> None:
         if operation_id and status is not None:
             self.observed_statuses[operation_id][status] += 1
 
     @property
-    def conformant(self) -> bool:
-        """True when no case failed or errored; warnings and reference differences do not count."""
+    def failed(self) -> bool:
+        """True when a case failed at must level (in its step under test or in its set-up)
+        or could not be run (errors)."""
+        return any(c.outcome.counts_against for c in self.cases)
+
+    @property
+    def incomplete_reasons(self) -> list[str]:
+        """Why this run cannot carry a CONFORMANT verdict even without failures."""
+        reasons = self.mode.gaps() if self.mode else []
+        skipped = self.counts().get(Outcome.SKIPPED, 0)
+        if skipped:
+            reasons.append(f"{skipped} skipped")
+        if self.stopped:
+            reasons.append(self.stopped)
+        elif self.interrupted:
+            reasons.append("interrupted")
+        return reasons
+
+    @property
+    def verdict_state(self) -> str:
+        """One of the keys of :data:`VERDICT_EXIT_CODES`."""
         if self.aborted:
-            return False
-        return not any(c.outcome.counts_against for c in self.cases)
+            return "COULD NOT RUN"
+        if self.interrupted:
+            return "INTERRUPTED"
+        if self.failed:
+            return "NOT CONFORMANT"
+        return "NO FAILURES" if self.incomplete_reasons else "CONFORMANT"
+
+    @property
+    def conformant(self) -> bool:
+        """True only for a complete run without failures (the CONFORMANT verdict)."""
+        return self.verdict_state == "CONFORMANT"
 
     @property
     def verdict(self) -> str:
-        if self.aborted:
-            return "COULD NOT RUN"
-        return "CONFORMANT" if self.conformant else "NOT CONFORMANT"
+        """The verdict as printed: the state, with the reasons when incomplete."""
+        state = self.verdict_state
+        if state == "NO FAILURES":
+            return f"NO FAILURES (incomplete: {'; '.join(self.incomplete_reasons)})"
+        return state
 
     @property
     def exit_code(self) -> int:
-        if self.aborted:
-            return 2
-        return 0 if self.conformant else 1
+        return VERDICT_EXIT_CODES[self.verdict_state]
 
     def counts(self) -> Counter[Outcome]:
         return Counter(c.outcome for c in self.cases)
@@ -439,8 +578,13 @@ class RunResult:
             "fuzz_seed": self.fuzz_seed,
             "settings": self.settings,
             "verdict": self.verdict,
+            "verdict_state": self.verdict_state,
             "exit_code": self.exit_code,
             "aborted": self.aborted,
+            "mode": asdict(self.mode) if self.mode else None,
+            "incomplete": self.incomplete_reasons,
+            "stopped": self.stopped,
+            "interrupted": self.interrupted,
             "counts": {o.value: n for o, n in self.counts().items()},
             "causes": [cause.to_dict() for cause in self.causes()],
             "cleanup_problems": self.cleanup_problem_count(),
@@ -473,4 +617,7 @@ class RunResult:
             observed_statuses=observed,
             documented_statuses=data.get("documented_statuses") or {},
             aborted=data.get("aborted"),
+            mode=RunMode.from_dict(data["mode"]) if data.get("mode") else None,
+            stopped=data.get("stopped"),
+            interrupted=bool(data.get("interrupted")),
         )

@@ -1,52 +1,72 @@
 """The whole conformance run, the same for the CLI and the pytest plugin.
 
-:func:`run` goes plan -> probe -> scenarios -> fuzz phase and returns a
+:func:`run` goes plan -> pre-flight -> scenarios -> fuzz phase and returns a
 :class:`~harness.results.RunResult`:
 
-- :func:`plan` loads the spec and the scenario library and applies the selection;
-- :func:`probe` makes sure the target, and the mock DRC when there is one, answer at all;
+- :func:`plan` loads the spec and the scenario library and applies the selection; a selection
+  that leaves nothing is a run that cannot go on (:func:`empty_selection`);
+- :func:`check_before_run` (the pre-flight) makes sure the settings are right before any
+  scenario runs: the target answers JSON at its API root and to an authenticated list for the
+  main client, the narrow client may read but not write, the mock DRC answers its control API
+  and the KIC accepts the DRC's call-back client. Each problem is one or two lines naming the
+  option to fix; it also reads how the DRC was started, for the run's :class:`RunMode`;
 - :func:`run_scenarios` runs them in threads, each through :func:`harness.runner.run_scenario`
   inside its :meth:`~harness.scheduling.DrcTurns.turn`, those that need the DRC alone last
-  (:mod:`harness.scheduling`, the run-alone rule);
+  (:mod:`harness.scheduling`), stopping early after ``max_failures`` failed cases; a failed
+  call-back scenario is explained by the DRC's journal when its call-back into the KIC failed
+  (:class:`CallbackDoctor`);
 - :func:`fuzz_phase` runs :func:`harness.fuzz.run_fuzz`, recording clearly when it cannot.
 
-The pytest plugin makes one item per planned scenario and runs each the same way (plan, probe,
-turn, :func:`~harness.runner.run_scenario`), and its fuzz items through :func:`fuzz_phase`.
-Problems of the run itself (bad spec, bad scenario files, target or DRC unreachable before the
-first scenario) set ``aborted``; target misbehaviour becomes failed checks. Nothing raises.
+Ctrl-C (KeyboardInterrupt) during the run ends it with the cases that finished and
+``interrupted`` set. The pytest plugin runs the same pre-flight once and each item the same way
+(turn, :func:`~harness.runner.run_scenario`, the doctor), its fuzz items through
+:func:`fuzz_phase`. Problems of the run itself set ``aborted``; target misbehaviour becomes
+failed checks; nothing raises.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
+import time
 import traceback
+import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from harness.config import RunConfig, Selection
 from harness.drc_control import DrcControlError
 from harness.fuzz import run_fuzz
-from harness.results import CaseResult, Level, RunResult
+from harness.results import CaseResult, CheckResult, Level, Outcome, RunMode, RunResult
 from harness.runner import RunContext, run_scenario
 from harness.scenarios import Scenario, ScenarioError, load_library
-from harness.scheduling import DrcTurns, split
+from harness.scheduling import DrcTurns, calls_back, split
 from harness.spec import Spec, SpecError, load_spec
-from harness.transport import send
+from harness.transport import Response, send, tls_problem
+from zgw.jwt import bearer
 
-#: Called with (the case just finished or None at the start, cases done, cases in total).
-Progress = Callable[[CaseResult | None, int, int], None]
+#: Called with (phase: "scenarios" or "fuzz", the case just finished or None at the start of
+#: the phase, cases done, cases in the phase).
+Progress = Callable[[str, CaseResult | None, int, int], None]
+#: How often :func:`wait_for_target` asks a target that does not answer yet.
+WAIT_PAUSE = 0.5
+#: The DRC's call-back outcomes that mean it got no usable answer from the KIC.
+FAILED_CALLBACKS = frozenset({"unreachable", "client-error", "server-error", "invalid-response"})
 
 
 @dataclass
 class Plan:
     """What a run will do: the contract and the selected scenarios (library order, which is
-    the order of the reports; :func:`~harness.scheduling.in_run_order` is the running order)."""
+    the order of the reports; :func:`~harness.scheduling.in_run_order` is the running order).
+    ``available`` counts the scenarios before the selection."""
 
     spec: Spec
     scenarios: list[Scenario]
+    available: int = 0
 
 
 def plan(
@@ -65,29 +85,402 @@ def plan(
     if library is None:
         library = load_library([str(p) for p in scenario_paths] if scenario_paths else None, spec)
     chosen = selection or Selection()
-    return Plan(spec, [s for s in library if chosen.selects(s)])
+    return Plan(spec, [s for s in library if chosen.selects(s)], len(library))
 
 
-def probe(context: RunContext) -> str | None:
-    """None when the target answers HTTP at all (and the DRC's control API, when there is a
-    DRC); otherwise why the run cannot go on."""
-    config = context.config
+def empty_selection(planned: Plan, config: RunConfig) -> str | None:
+    """Why a plan without scenarios cannot run (None when it has some)."""
+    if planned.scenarios:
+        return None
+    if planned.available == 0:
+        where = ", ".join(str(p) for p in config.scenario_paths or []) or "the library"
+        return f"no scenarios in {where}: check {config.option('scenarios')}"
+    chosen = "; ".join(f"{k}: {', '.join(v)}" for k, v in config.selection.describe().items())
+    return f"no scenario matches the selection ({chosen}); see kic-conformance list"
+
+
+# -- pre-flight -------------------------------------------------------------------------------
+
+
+@dataclass
+class Preflight:
+    """What the checks before the run found: a problem (None: all good) and how the mock DRC
+    was started (its ``/_mock/state`` config; empty without a DRC or when it did not say)."""
+
+    problem: str | None = None
+    drc_settings: dict[str, Any] = field(default_factory=dict)
+
+
+def _get(context: RunContext, url: str, authorization: str | None) -> Response:
+    headers = {"Accept": "application/json"}
+    if authorization:
+        headers["Authorization"] = authorization
     response, _ = send(
         context.client,
         "GET",
-        config.target + "/",
-        headers={"Accept": "application/json"},
-        timeout=config.timeout,
-        max_body_bytes=65_536,
+        url,
+        headers=headers,
+        timeout=context.config.timeout,
+        max_body_bytes=2_000_000,
     )
+    return response
+
+
+def wait_for_target(context: RunContext, seconds: float) -> None:
+    """Return once the target's API root answers anything over HTTP, or ``seconds`` passed."""
+    deadline = time.monotonic() + seconds
+    root = context.config.target + "/"
+    while True:
+        response = _get(context, root, None)
+        if response.status is not None or tls_problem(response.error):
+            return
+        if time.monotonic() + WAIT_PAUSE >= deadline:
+            return
+        time.sleep(WAIT_PAUSE)
+
+
+def _answer_problem(response: Response, what: str, config: RunConfig) -> str | None:
+    """The problem with an answer that should be the KIC's JSON, for any status: no answer,
+    an untrusted certificate, a redirect, an HTML page, a 2xx without JSON."""
+    target = config.option("target")
     if response.status is None:
-        return f"target {config.target} cannot be reached: {response.error}"
-    if context.drc is not None:
-        try:
-            context.drc.ping()
-        except DrcControlError as exc:
-            return str(exc)
+        if tls_problem(response.error):
+            return (
+                f"the TLS certificate of {config.target} is not trusted ({response.error})\n"
+                f"give {config.option('tls-ca-bundle')} FILE with its CA certificate (or set "
+                f"SSL_CERT_FILE), or {config.option('insecure')} for a trial run"
+            )
+        return (
+            f"{what}: no answer ({response.error})\n"
+            f"check {target} (and {config.option('wait-for-target')} SECONDS for a KIC still "
+            "starting)"
+        )
+    status = response.status
+    if 300 <= status < 400:
+        location = response.header("Location") or "nowhere"
+        return (
+            f"{what} answered {status}, a redirect to {location} (a login page?)\n"
+            f"check {target}: the KIC's API root, which answers without redirects"
+        )
+    content_type = (response.header("Content-Type") or "").lower()
+    looks_html = response.body.lstrip()[:1] == b"<"
+    if "html" in content_type or looks_html:
+        return (
+            f"{what} answered {status} with an HTML page, not JSON (a login page or another "
+            f"site?)\ncheck {target}: the KIC's API root, e.g. https://kic.example.nl/api/v1"
+        )
+    if 200 <= status < 300 and not response.json()[0]:
+        return (
+            f"{what} answered {status} without a JSON body\n"
+            f"check {target}: the KIC's API root, e.g. https://kic.example.nl/api/v1"
+        )
     return None
+
+
+def _refused(response: Response) -> bool:
+    return response.status in (401, 403)
+
+
+def _check_target(context: RunContext) -> str | None:
+    """The API root and an authenticated list for the main client answer JSON."""
+    config = context.config
+    root = config.target + "/"
+    problem = _answer_problem(_get(context, root, None), f"GET {root}", config)
+    if problem:
+        return problem
+    listing = f"{config.target}/klanten"
+    response = _get(context, listing, config.authorization())
+    problem = _answer_problem(response, f"GET {listing}", config)
+    if problem:
+        return problem
+    if response.status == 404:
+        return (
+            f"GET {listing} answered 404: no KIC API under {config.target}\n"
+            f"check the base path of {config.option('target')} (the API root, e.g. "
+            "https://kic.example.nl/api/v1)"
+        )
+    if _refused(response):
+        return (
+            f"the KIC refused the main client {config.client_id!r}: GET {listing} answered "
+            f"{response.status}\ncheck {config.option('client-id')} and "
+            f"{config.option('secret')} (that client needs the four klanten scopes)"
+        )
+    return None
+
+
+#: What the pre-flight asks the narrow client to create: a klant a KIC must refuse it.
+_PREFLIGHT_KLANT = {
+    "achternaam": "kic-conformance pre-flight",
+    "subjectType": "natuurlijk_persoon",
+    "subject": "https://personen.example.com/kic-conformance-pre-flight",
+}
+
+
+def _check_narrow_client(context: RunContext) -> str | None:
+    """The narrow client may list klanten and may not create one (one created anyway is
+    deleted again with the main client)."""
+    config = context.config
+    if config.narrow_client is None:
+        return None
+    narrow_id = config.narrow_client[0]
+    token = config.authorization({"client": "narrow"})
+    listing = f"{config.target}/klanten"
+    response = _get(context, listing, token)
+    names = f"{config.option('narrow-client-id')} and {config.option('narrow-secret')}"
+    if _refused(response):
+        return (
+            f"the KIC refused the narrow client {narrow_id!r} a read: GET {listing} answered "
+            f"{response.status}\ncheck {names} (that client needs klanten.lezen)"
+        )
+    body = dict(_PREFLIGHT_KLANT, voornaam=uuid.uuid4().hex[:12])
+    created, _ = send(
+        context.client,
+        "POST",
+        listing,
+        headers={
+            "Authorization": token or "",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        },
+        content=json.dumps(body).encode(),
+        timeout=config.timeout,
+    )
+    if created.status is None or not 200 <= created.status < 300:
+        return None  # refused (or failed otherwise: the scope scenarios judge that)
+    _delete_created(context, created, listing)
+    return (
+        f"the narrow client {narrow_id!r} was allowed to create a klant (POST {listing} "
+        f"answered {created.status}; deleted again)\ngive {config.option('narrow-client-id')} "
+        "a client with only klanten.lezen; if it has only that scope, your KIC does not "
+        "enforce scopes"
+    )
+
+
+def _delete_created(context: RunContext, created: Response, collection: str) -> None:
+    ok, body = created.json()
+    url = body.get("url") if ok and isinstance(body, dict) else None
+    url = url or created.header("Location")
+    if not isinstance(url, str) or not url.startswith(collection):
+        return
+    send(
+        context.client,
+        "DELETE",
+        url,
+        headers={"Authorization": context.config.authorization() or ""},
+        timeout=context.config.timeout,
+    )
+
+
+def _check_drc(context: RunContext) -> tuple[str | None, dict[str, Any]]:
+    """The DRC's control API answers; its settings; the KIC accepts its call-back client."""
+    config = context.config
+    if context.drc is None:
+        return None, {}
+    try:
+        settings = context.drc.settings()
+    except DrcControlError as exc:
+        return f"{exc}\ncheck {config.option('drc-url')}", {}
+    callback = config.drc_callback_client
+    if not settings.get("strict", True) or callback is None:
+        return None, settings
+    ours, theirs = callback[0], settings.get("callbackClientId")
+    flag = config.option("drc-callback-client")
+    if theirs and theirs != ours:
+        return (
+            f"the mock DRC at {config.drc_url} calls your KIC back as {theirs!r}, but {flag} "
+            f"names {ours!r}\ngive {flag} {theirs}:SECRET (the DRC's --callback-client)"
+        ), settings
+    verzoek = f"{config.target}/verzoeken/{uuid.uuid4()}"
+    document = f"{context.drc.documents_root}/enkelvoudiginformatieobjecten/{uuid.uuid4()}"
+    url = f"{config.target}/verzoekinformatieobjecten?verzoek={verzoek}&informatieobject={document}"
+    response = _get(context, url, bearer(*callback))
+    if _refused(response):
+        return (
+            f"the KIC refused the DRC's call-back client {ours!r}: GET "
+            f"{config.target}/verzoekinformatieobjecten?verzoek=... answered {response.status}\n"
+            f"give {ours!r} klanten.lezen in your KIC, or {flag} ID:SECRET with the client your "
+            "KIC accepts for the DRC"
+        ), settings
+    return None, settings
+
+
+def check_before_run(context: RunContext) -> Preflight:
+    """The pre-flight: every check above in order; the first problem ends it."""
+    config = context.config
+    if config.wait_for_target > 0:
+        wait_for_target(context, config.wait_for_target)
+    problem = _check_target(context)
+    if problem:
+        return Preflight(problem, _drc_settings(context))
+    problem, settings = _check_drc(context)
+    if problem:
+        return Preflight(problem, settings)
+    return Preflight(_check_narrow_client(context), settings)
+
+
+def _drc_settings(context: RunContext) -> dict[str, Any]:
+    if context.drc is None:
+        return {}
+    try:
+        return context.drc.settings()
+    except DrcControlError:
+        return {}
+
+
+def run_mode(
+    config: RunConfig, drc_settings: dict[str, Any], *, given: bool, preflight: bool
+) -> RunMode:
+    """The :class:`RunMode` of a run with ``config`` and a DRC started as ``drc_settings``
+    says (``given``: the scenarios were handed over, not loaded)."""
+    drc = "none"
+    if config.drc_url:
+        drc = "unknown"
+        if "strict" in drc_settings:
+            drc = "strict" if drc_settings["strict"] else "lenient"
+    if given:
+        scenarios = "given"
+    elif config.scenario_paths:
+        scenarios = ", ".join(str(p) for p in config.scenario_paths)
+    else:
+        scenarios = "built-in"
+    return RunMode(
+        drc=drc,
+        drc_checks_tokens=bool(config.drc_url) and not drc_settings.get("acceptAnyToken", True),
+        narrow_client=config.narrow_client is not None,
+        scenarios=scenarios,
+        contract=str(config.spec_path) if config.spec_path else "built-in",
+        selection=config.selection.describe(),
+        fuzz_examples=config.fuzz_examples,
+        fuzz_seed=config.fuzz_seed,
+        max_failures=config.max_failures,
+        preflight=preflight,
+    )
+
+
+# -- call-back diagnosis ------------------------------------------------------------------------
+
+
+class CallbackDoctor:
+    """Explains a failed call-back scenario by the DRC's side: when the DRC's call-back into
+    the KIC during one of its requests got no usable answer, the case gets a failed check that
+    says so and what to change.
+
+    The DRC journals a request when it is done, so after a timed-out step the doctor waits
+    (at most the DRC's own call-back deadline) until the entry is there.
+    """
+
+    def __init__(self, context: RunContext) -> None:
+        self.context = context
+
+    def examine(self, scenario: Scenario, case: CaseResult) -> None:
+        drc = self.context.drc
+        if drc is None or not calls_back(scenario):
+            return
+        if case.outcome not in (Outcome.FAILED, Outcome.ERROR):
+            return
+        mentioned = _urls_sent(case)
+        if not mentioned:
+            return
+        timed_out = [i for i, e in enumerate(case.exchanges) if _timed_out(e.error)]
+        try:
+            failed = self._failed_callbacks(mentioned, wait=bool(timed_out))
+        except DrcControlError:
+            return
+        if failed:
+            at = timed_out[0] if timed_out else _last_failed_exchange(case)
+            case.checks.append(self._explain(failed[-1], at))
+
+    def _failed_callbacks(self, mentioned: list[str], wait: bool) -> list[dict[str, Any]]:
+        drc = self.context.drc
+        assert drc is not None
+        limit = 0.0
+        if wait:
+            settings = drc.settings()
+            limit = float(settings.get("callbackTimeout") or self.context.config.timeout) + 2
+        deadline = time.monotonic() + limit
+        while True:
+            entries = drc.journal(mentions=mentioned[:20])
+            failed = [
+                callback
+                for entry in entries
+                for callback in entry.get("callbacks") or []
+                if callback.get("outcome") in FAILED_CALLBACKS
+            ]
+            if failed or time.monotonic() >= deadline:
+                return failed
+            time.sleep(WAIT_PAUSE)
+
+    def _explain(self, callback: dict[str, Any], exchange_index: int | None) -> CheckResult:
+        config = self.context.config
+        outcome = callback.get("outcome")
+        what = callback.get("error") or f"status {callback.get('status')}"
+        message = (
+            f"the mock DRC's call-back into your KIC ({callback.get('url')}) failed: {outcome}, "
+            f"{what}, after {callback.get('elapsed_ms')} ms"
+        )
+        if outcome == "unreachable":
+            message += (
+                ". This looks like call-back starvation: a kic-001 write holds a worker (or "
+                "thread) of your KIC while the DRC calls your KIC back, and the call-back "
+                "waits for a free one. Serve your KIC with more threads per worker (a worker "
+                "that accepts the call-back while its only thread is busy queues it behind "
+                "the write) or more workers, and run fewer scenarios at once "
+                f"({config.option('workers')} 1)"
+            )
+        elif outcome == "client-error":
+            message += (
+                f". Your KIC must accept the DRC's call-back client "
+                f"({config.option('drc-callback-client')}) with klanten.lezen"
+            )
+        return CheckResult(
+            name="drc call-back",
+            passed=False,
+            level=Level.MUST,
+            message=message,
+            expected="the KIC answers the DRC's call-back with its relations",
+            actual={k: callback.get(k) for k in ("url", "status", "outcome", "error")},
+            exchange_index=exchange_index,
+        )
+
+
+def _timed_out(error: str | None) -> bool:
+    return bool(error) and str(error).startswith("timeout")
+
+
+def _last_failed_exchange(case: CaseResult) -> int | None:
+    indexes = [c.exchange_index for c in case.failed_checks() if c.exchange_index is not None]
+    return indexes[-1] if indexes else None
+
+
+def _urls_sent(case: CaseResult) -> list[str]:
+    """The absolute URLs in the JSON bodies the scenario sent (verzoeken, documents): what
+    the DRC's journal entries of this scenario mention."""
+    found: list[str] = []
+
+    def collect(value: Any) -> None:
+        if isinstance(value, str) and value.startswith(("http://", "https://")):
+            found.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, list):
+            for item in value:
+                collect(item)
+
+    for exchange in case.exchanges:
+        if exchange.request_body:
+            try:
+                collect(json.loads(exchange.request_body))
+            except ValueError:
+                continue
+    return list(dict.fromkeys(found))
+
+
+# -- the phases --------------------------------------------------------------------------------
+
+
+def _counts_as_failure(case: CaseResult) -> bool:
+    return case.outcome in (Outcome.FAILED, Outcome.ERROR)
 
 
 def run_scenarios(
@@ -95,36 +488,70 @@ def run_scenarios(
     context: RunContext,
     turns: DrcTurns,
     progress: Progress | None = None,
+    *,
+    stop: threading.Event | None = None,
+    finished: dict[str, CaseResult] | None = None,
 ) -> list[CaseResult]:
     """Run planned scenarios: those sharing the DRC in ``config.workers`` threads, then the
-    run-alone ones one by one; the cases come back in the order of ``scenarios``."""
+    run-alone ones one by one; the cases come back in the order of ``scenarios``.
+
+    After ``config.max_failures`` failed cases ``stop`` is set and no further scenario starts.
+    ``finished`` (by scenario id) holds every case as soon as it is done, so a caller
+    interrupted by Ctrl-C still has them.
+    """
     total = len(scenarios)
-    cases: dict[str, CaseResult] = {}
+    cases: dict[str, CaseResult] = {} if finished is None else finished
+    stop = stop or threading.Event()
     lock = threading.Lock()
+    doctor = CallbackDoctor(context)
+    failures = 0
+    limit = context.config.max_failures
     if progress:
-        progress(None, 0, total)
+        progress("scenarios", None, 0, total)
 
     def one(scenario: Scenario) -> None:
+        nonlocal failures
+        if stop.is_set():
+            return
         with turns.turn(scenario):
+            if stop.is_set():  # stopped while this one waited for its turn
+                return
             case = run_scenario(scenario, context)
+        doctor.examine(scenario, case)
         with lock:
             cases[scenario.id] = case
+            if _counts_as_failure(case):
+                failures += 1
+                if limit and failures >= limit:
+                    stop.set()
             if progress:
-                progress(case, len(cases), total)
+                progress("scenarios", case, len(cases), total)
 
     shared, alone = split(scenarios)
-    with ThreadPoolExecutor(max_workers=max(1, context.config.workers)) as pool:
-        list(pool.map(one, shared))
-    for scenario in alone:
-        one(scenario)
-    return [cases[s.id] for s in scenarios]
-
-
-def fuzz_phase(context: RunContext, result: RunResult) -> None:
-    """Fuzz the selected operations into ``result``; a failure of the phase itself is one
-    error case ``fuzz``, never an exception."""
+    pool = ThreadPoolExecutor(max_workers=max(1, context.config.workers))
     try:
-        run_fuzz(context.config, result, drc=context.drc)
+        for future in [pool.submit(one, s) for s in shared]:
+            future.result()
+        for scenario in alone:
+            one(scenario)
+    except BaseException:
+        stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return [cases[s.id] for s in scenarios if s.id in cases]
+
+
+def fuzz_phase(context: RunContext, result: RunResult, progress: Progress | None = None) -> None:
+    """Fuzz the selected operations into ``result``; a failure of the phase itself is one
+    error case ``fuzz``, never an exception (Ctrl-C excepted)."""
+
+    def fuzz_progress(case: CaseResult | None, done: int, total: int) -> None:
+        if progress:
+            progress("fuzz", case, done, total)
+
+    try:
+        run_fuzz(context.config, result, drc=context.drc, progress=fuzz_progress)
     except Exception as exc:
         result.cases.append(
             CaseResult(
@@ -143,15 +570,38 @@ def _now() -> str:
 
 
 def run(
-    config: RunConfig, *, scenarios: list[Scenario] | None = None, progress: Progress | None = None
+    config: RunConfig,
+    *,
+    scenarios: list[Scenario] | None = None,
+    progress: Progress | None = None,
+    preflight: bool = True,
 ) -> RunResult:
-    """Run the selected scenarios (then the fuzzer) against ``config.target``."""
+    """Run the selected scenarios (then the fuzzer) against ``config.target``.
+
+    ``preflight=False`` skips the checks before the run (the harness's own tests use it to
+    show that a scenario catches what the pre-flight would catch first); the run's mode then
+    records it, so such a run is never CONFORMANT.
+    """
     result = RunResult(
         target=config.target,
         started_at=_now(),
         fuzz_seed=config.fuzz_seed,
         settings=config.describe(),
     )
+    try:
+        _run(config, result, scenarios, progress, preflight)
+    finally:
+        result.finished_at = _now()
+    return result
+
+
+def _run(
+    config: RunConfig,
+    result: RunResult,
+    scenarios: list[Scenario] | None,
+    progress: Progress | None,
+    preflight: bool,
+) -> None:
     try:
         planned = plan(
             spec_path=config.spec_path,
@@ -161,22 +611,66 @@ def run(
         )
     except (SpecError, ScenarioError) as exc:
         result.aborted = str(exc)
-        result.finished_at = _now()
-        return result
+        return
     result.spec_version = planned.spec.version
     result.documented_statuses = planned.spec.documented_statuses()
-    context = RunContext.create(config, planned.spec)
+    result.aborted = empty_selection(planned, config)
+    if result.aborted:
+        return
     try:
-        result.aborted = probe(context)
-        if result.aborted is None:
-            turns = DrcTurns(config.drc_url)
-            result.cases = run_scenarios(planned.scenarios, context, turns, progress)
-            for case in result.cases:
-                for exchange in case.exchanges:
-                    result.record_status(exchange.operation_id, exchange.status)
-            if config.fuzz_examples > 0:
-                fuzz_phase(context, result)  # records the statuses it observes itself
+        context = RunContext.create(config, planned.spec)
+    except ValueError as exc:  # an unreadable CA bundle
+        result.aborted = f"{exc}\ncheck {config.option('tls-ca-bundle')}"
+        return
+    finished: dict[str, CaseResult] = {}
+    in_fuzz_phase = False
+    try:
+        checked = (
+            check_before_run(context) if preflight else Preflight(None, _drc_settings(context))
+        )
+        result.mode = run_mode(
+            config, checked.drc_settings, given=scenarios is not None, preflight=preflight
+        )
+        if checked.problem:
+            result.aborted = checked.problem
+            return
+        stop = threading.Event()
+        result.cases = run_scenarios(
+            planned.scenarios,
+            context,
+            DrcTurns(config.drc_url),
+            progress,
+            stop=stop,
+            finished=finished,
+        )
+        _record_statuses(result)
+        if stop.is_set():
+            result.stopped = _stopped_note(config, len(result.cases), len(planned.scenarios))
+        elif config.fuzz_examples > 0:
+            in_fuzz_phase = True
+            fuzz_phase(context, result, progress)  # records the statuses it observes itself
+    except KeyboardInterrupt:
+        result.interrupted = True
+        if not in_fuzz_phase:
+            result.cases = [finished[s.id] for s in planned.scenarios if s.id in finished]
+            _record_statuses(result)
+        done = sum(1 for c in result.cases if c.kind == "scenario")
+        result.stopped = f"interrupted after {done} of {len(planned.scenarios)} scenarios" + (
+            " and part of the fuzz phase" if in_fuzz_phase else ""
+        )
     finally:
         context.close()
-    result.finished_at = _now()
-    return result
+
+
+def _record_statuses(result: RunResult) -> None:
+    for case in result.cases:
+        for exchange in case.exchanges:
+            result.record_status(exchange.operation_id, exchange.status)
+
+
+def _stopped_note(config: RunConfig, done: int, planned: int) -> str:
+    return (
+        f"stopped after {config.max_failures} failed cases "
+        f"({config.option('max-failures')} {config.max_failures}): {planned - done} of "
+        f"{planned} scenarios not run, no fuzzing"
+    )

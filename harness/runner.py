@@ -29,7 +29,7 @@ import httpx
 
 from harness import checks, templating
 from harness.compare import under
-from harness.config import MissingCapability, RunConfig, skip_reason
+from harness.config import MissingCapability, RunConfig
 from harness.drc_control import DrcControl, DrcControlError, documents_path
 from harness.request import build_request
 from harness.results import CaseResult, CheckResult, Level, Outcome
@@ -71,8 +71,9 @@ class RunContext:
 
     @classmethod
     def create(cls, config: RunConfig, spec: Spec | None = None) -> RunContext:
-        drc = DrcControl(config.drc_url, config.timeout) if config.drc_url else None
-        return cls(config, spec or load_spec(config.spec_path), new_client(), drc)
+        tls = config.ssl_context()
+        drc = DrcControl(config.drc_url, config.timeout, tls) if config.drc_url else None
+        return cls(config, spec or load_spec(config.spec_path), new_client(verify=tls), drc)
 
     def close(self) -> None:
         self.client.close()
@@ -300,7 +301,7 @@ class _ScenarioRun:
         scenario = self.scenario
         missing = sorted(set(scenario.requires) - self.config.available_capabilities())
         if missing:
-            self.case.skip_reason = skip_reason(missing)
+            self.case.skip_reason = self.config.skip_reason(missing)
             return self.case
         try:
             self.variables.update(templating.render(scenario.vars, self.variables))
@@ -328,14 +329,14 @@ class _ScenarioRun:
         """A step needs what the run lacks: the case is skipped, unless a check already
         failed: a failure the run saw is never hidden behind a skip."""
         if not self.case.failed_checks():
-            self.case.skip_reason = skip_reason([capability])
+            self.case.skip_reason = self.config.skip_reason([capability])
             return
         self.case.checks.append(
             CheckResult(
                 name=f"{self.step.label if self.step else 'scenario'}: remaining steps",
                 passed=True,
                 level=self.scenario.level,
-                message=f"not run: {skip_reason([capability])}",
+                message=f"not run: {self.config.skip_reason([capability])}",
             )
         )
 

@@ -12,11 +12,18 @@ so a target that drips its headers or body a byte at a time would never trip the
 from :func:`new_client` therefore read and write through :class:`zgw.deadline.DeadlineBackend`,
 which gives every network operation at most the time left until the deadline of the request in
 progress.
+
+HTTPS: :func:`tls_context` is the one place that decides which certificates a harness client
+trusts (``--tls-ca-bundle``, ``--insecure``, else ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``, else
+certifi's bundle); :func:`new_client` takes its result, and :func:`tls_problem` turns a failed
+certificate check into a message naming those options.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import ssl
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,17 +67,49 @@ class Response:
         return None
 
 
+def tls_context(
+    ca_bundle: str | os.PathLike[str] | None = None, *, insecure: bool = False
+) -> ssl.SSLContext:
+    """The TLS settings of a harness client.
+
+    ``insecure``: no certificate check at all. ``ca_bundle``: trust only the CA certificates
+    in that PEM file. Otherwise the ``SSL_CERT_FILE`` (or ``SSL_CERT_DIR``) of the environment
+    when set, else certifi's bundle, as most HTTP tools do. Raises :class:`ValueError` for a
+    bundle that cannot be read.
+    """
+    if insecure:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    if ca_bundle is not None:
+        try:
+            return ssl.create_default_context(cafile=os.fspath(ca_bundle))
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(f"cannot read the CA bundle {ca_bundle}: {exc}") from None
+    return httpx.create_ssl_context(trust_env=True)
+
+
+def tls_problem(error: str | None) -> bool:
+    """True when a transport error is a failed certificate check."""
+    return bool(error) and "CERTIFICATE_VERIFY_FAILED" in str(error)
+
+
 def new_client(
-    timeout: float | None = None, base_url: str = "", auth: httpx.Auth | None = None
+    timeout: float | None = None,
+    base_url: str = "",
+    auth: httpx.Auth | None = None,
+    verify: ssl.SSLContext | None = None,
 ) -> httpx.Client:
     """An HTTP client that never follows redirects, ignores proxy environment variables and
     keeps to the deadline of :func:`send` / :func:`request_deadline` (see
     :class:`zgw.deadline.DeadlineBackend`).
 
     ``timeout`` (per network step; httpx's default when None) matters only outside a
-    deadline; ``base_url`` and ``auth`` are httpx's.
+    deadline; ``base_url`` and ``auth`` are httpx's; ``verify`` is the TLS set-up of
+    :func:`tls_context` (its default when None).
     """
-    transport = deadline_transport()
+    transport = deadline_transport(ssl_context=verify or tls_context())
     return httpx.Client(
         transport=transport,
         follow_redirects=False,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from typing import Any
 
 from mock_drc.app import create_app
@@ -51,6 +52,9 @@ def _url(value: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mock-drc", description="A Documenten API (DRC) double for KIC conformance runs."
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {metadata.version('kic-conformance')}"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser("serve", help="serve the mock DRC with gunicorn")

@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -45,6 +46,9 @@ class _GunicornServer(BaseApplication):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reference-kic", description="The reference Klantinteracties API (KIC 1.0.0-rc1)."
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {metadata.version('kic-conformance')}"
     )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the KIC with gunicorn")

@@ -127,16 +127,20 @@ class DeadlineBackend(httpcore.NetworkBackend):
         self._backend.sleep(seconds)
 
 
-def deadline_transport(limits: httpx.Limits | None = None) -> httpx.HTTPTransport:
+def deadline_transport(
+    limits: httpx.Limits | None = None, ssl_context: ssl.SSLContext | None = None
+) -> httpx.HTTPTransport:
     """An httpx transport (no proxies from the environment) whose network operations keep to
-    :func:`request_deadline`; ``limits`` as httpx's (its defaults when None)."""
+    :func:`request_deadline`; ``limits`` as httpx's (its defaults when None). HTTPS is checked
+    with ``ssl_context``, by default against ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` when set,
+    else certifi's CA bundle."""
     limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
     transport = httpx.HTTPTransport(trust_env=False)
     # httpx 0.28 has no public way to choose httpcore's network backend (encode/httpx
     # discussion 3180), so its pool is replaced by one with the same settings on the
     # deadline backend. Connections are pooled and reused as before.
     transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(trust_env=False),
+        ssl_context=ssl_context or httpx.create_ssl_context(trust_env=True),
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,

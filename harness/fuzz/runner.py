@@ -362,8 +362,12 @@ def _fuzz_world(
 
     with contextlib.ExitStack() as stack:
         if drc is None and config.drc_url:
-            drc = stack.enter_context(DrcControl(config.drc_url, config.timeout))
-        kic = stack.enter_context(new_client(config.timeout, config.target + "/", _Auth()))
+            drc = stack.enter_context(
+                DrcControl(config.drc_url, config.timeout, config.ssl_context())
+            )
+        kic = stack.enter_context(
+            new_client(config.timeout, config.target + "/", _Auth(), config.ssl_context())
+        )
         world = FuzzWorld(kic, drc, on_status=run_result.record_status, timeout=config.timeout)
         try:
             yield world
@@ -371,13 +375,19 @@ def _fuzz_world(
             world.cleanup()
 
 
-def run_fuzz(config: RunConfig, run_result: RunResult, drc: DrcControl | None = None) -> None:
+def run_fuzz(
+    config: RunConfig,
+    run_result: RunResult,
+    drc: DrcControl | None = None,
+    progress: Callable[[CaseResult | None, int, int], None] | None = None,
+) -> None:
     """Fuzz the selected operations of the spec against ``config.target``; one case each.
 
     Uses ``config``'s target, credentials, timeout, ``fuzz_examples``, ``fuzz_seed``, spec and
     operation selection; ``drc`` (else one made for ``config.drc_url``) supplies documents and
     zaken. Sets ``run_result.fuzz_seed`` and records every observed status with
-    ``run_result.record_status``.
+    ``run_result.record_status``. ``progress`` is called with ``(None, 0, total)`` first and
+    with ``(case, done, total)`` after each operation.
     """
     seed = config.fuzz_seed
     run_result.fuzz_seed = seed
@@ -385,15 +395,23 @@ def run_fuzz(config: RunConfig, run_result: RunResult, drc: DrcControl | None = 
     run_result.settings.setdefault("fuzz_seed", seed)
     schema = load_schema(spec_path(config))
     spec = load_spec(spec_path(config))
-    with _fuzz_world(config, run_result, drc) as world, deadline_session(config.timeout) as session:
+    with (
+        _fuzz_world(config, run_result, drc) as world,
+        deadline_session(config.timeout, config.ssl_context()) as session,
+    ):
         gone: str | None = None
         try:
             world.build_pools()
         except DrcControlError as exc:
             gone = f"not fuzzed: the mock DRC did not answer a set-up request: {exc}"
-        for operation in operations(schema, config.selection):
+        chosen = list(operations(schema, config.selection))
+        if progress:
+            progress(None, 0, len(chosen))
+        for done, operation in enumerate(chosen, start=1):
             if gone is not None:
                 run_result.cases.append(not_fuzzed(operation, seed, gone))
+                if progress:
+                    progress(run_result.cases[-1], done, len(chosen))
                 continue
             fuzzer = OperationFuzzer(
                 operation=operation,
@@ -409,6 +427,8 @@ def run_fuzz(config: RunConfig, run_result: RunResult, drc: DrcControl | None = 
                 spec=spec,
             )
             run_result.cases.append(fuzzer.run())
+            if progress:
+                progress(run_result.cases[-1], done, len(chosen))
             if fuzzer.unreachable:
                 gone = (
                     "not fuzzed: the target stopped answering during "

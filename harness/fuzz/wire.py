@@ -16,6 +16,7 @@ The plain httpx clients of the fuzz set-up (:class:`~harness.fuzz.world.FuzzWorl
 from __future__ import annotations
 
 import io
+import ssl
 import time
 from collections.abc import Mapping
 
@@ -36,10 +37,10 @@ class DeadlineAdapter(BaseAdapter):
     as the raw bytes on the wire, so :mod:`requests` decodes it as it would its own.
     """
 
-    def __init__(self, default_timeout: float) -> None:
+    def __init__(self, default_timeout: float, tls: ssl.SSLContext | None = None) -> None:
         super().__init__()
         self.default_timeout = default_timeout
-        self._client = new_client()
+        self._client = new_client(verify=tls)
         # What urllib3 sends when a request names no encoding, as requests' own adapter did
         # (schemathesis clears the session's default headers): an uncompressed answer.
         self._client.headers["Accept-Encoding"] = "identity"
@@ -95,8 +96,9 @@ class DeadlineAdapter(BaseAdapter):
         self._builder.close()
 
 
-def deadline_session(timeout: float) -> requests.Session:
-    """A session for ``Case.call`` whose every request ends within ``timeout`` seconds.
+def deadline_session(timeout: float, tls: ssl.SSLContext | None = None) -> requests.Session:
+    """A session for ``Case.call`` whose every request ends within ``timeout`` seconds
+    (HTTPS checked as ``tls`` says: :func:`harness.transport.tls_context`).
 
     Like the harness's other clients it reads no proxy settings or ``.netrc`` from the
     environment (``trust_env`` off). Cookies a target sets are not kept: the adapter's
@@ -105,7 +107,7 @@ def deadline_session(timeout: float) -> requests.Session:
     """
     session = requests.Session()
     session.trust_env = False
-    adapter = DeadlineAdapter(timeout)
+    adapter = DeadlineAdapter(timeout, tls)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

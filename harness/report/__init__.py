@@ -7,11 +7,10 @@ even when a server echoes one back in a body or header.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Any
 
-from harness.results import MASK
+from harness.results import MASK, RunMode
 
 #: A JWT (three base64url segments, the first starting with the encoded '{"').
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
@@ -56,10 +55,8 @@ def run_mode(run: Any) -> dict[str, Any]:
     """The run mode as label -> value: the DRC, token checking, narrow client, selection,
     fuzzing (``run.mode`` when the result has one)."""
     mode = getattr(run, "mode", None)
-    if mode is not None:
-        if dataclasses.is_dataclass(mode) and not isinstance(mode, type):
-            mode = dataclasses.asdict(mode)
-        return dict(mode) if isinstance(mode, dict) else {"mode": str(mode)}
+    if isinstance(mode, RunMode):
+        return _mode_labels(mode)
     settings = getattr(run, "settings", None) or {}
     derived: dict[str, Any] = {}
     drc = settings.get("drc_url")
@@ -93,3 +90,31 @@ def incomplete_reasons(run: Any) -> list[str]:
 def interrupted(run: Any) -> bool:
     """True when the run was interrupted (Ctrl-C) and the reports cover what finished."""
     return bool(getattr(run, "interrupted", False))
+
+
+def _mode_labels(mode: RunMode) -> dict[str, Any]:
+    """A :class:`RunMode` in words, one label per aspect (what a reader needs, no reprs)."""
+    drc = {"strict": "strict (calls the KIC back)", "lenient": "lenient (no call-back)"}
+    labels: dict[str, Any] = {
+        "mock DRC": drc.get(mode.drc, "none (kic-001 scenarios skipped)")
+        + (
+            ""
+            if mode.drc == "none"
+            else ", checks tokens"
+            if mode.drc_checks_tokens
+            else ", accepts any token"
+        ),
+        "narrow client": "given" if mode.narrow_client else "none",
+        "scenarios": mode.scenarios,
+        "contract": mode.contract,
+        "selection": "; ".join(f"{k}: {', '.join(v)}" for k, v in mode.selection.items())
+        or "all scenarios",
+        "fuzzing": f"{mode.fuzz_examples} examples per operation, seed {mode.fuzz_seed}"
+        if mode.fuzz_examples > 0
+        else "off",
+    }
+    if mode.max_failures is not None:
+        labels["max failures"] = mode.max_failures
+    if not mode.preflight:
+        labels["pre-flight"] = "skipped"
+    return labels

@@ -13,10 +13,12 @@ The summary opens with the causes: the suite's first properties are ``cause.1``,
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from harness.report import incomplete_reasons, redact, run_mode
+from harness.report import redact, run_mode
 from harness.report.text import (
     case_text,
     cause_evidences,
@@ -52,11 +54,13 @@ def to_element(run: RunResult) -> ET.Element:
     ]
     summary += [
         ("verdict", run.verdict),
-        *((f"mode.{k}", str(v)) for k, v in run_mode(run).items()),
-        *((f"incomplete.{n}", r) for n, r in enumerate(incomplete_reasons(run), 1)),
+        ("exit_code", str(run.exit_code)),
         ("spec_version", run.spec_version),
         ("fuzz_seed", str(run.fuzz_seed)),
         ("cleanup_problems", str(run.cleanup_problem_count())),
+        ("incomplete", "; ".join(run.incomplete_reasons)),
+        ("interrupted", str(run.interrupted).lower()),
+        *_mode_properties(run),
     ]
     for name, value in summary:
         ET.SubElement(properties, "property", name=name, value=redact(value))
@@ -95,6 +99,17 @@ def to_element(run: RunResult) -> ET.Element:
         f"{run.verdict}\n{causes_text(causes)}" + (f"\n\nrun mode:\n{mode}" if mode else "")
     )
     return suites
+
+
+def _mode_properties(run: RunResult) -> list[tuple[str, str]]:
+    """The run mode as properties: ``mode`` in words and ``mode.<field>`` each."""
+    if run.mode is None:
+        return []
+    fields = [
+        (f"mode.{key}", value if isinstance(value, str) else json.dumps(value))
+        for key, value in dataclasses.asdict(run.mode).items()
+    ]
+    return [("mode", run.mode.describe()), *fields]
 
 
 def write(run: RunResult, path: str | Path) -> None:

@@ -144,11 +144,25 @@ def render(run: RunResult, console: Console) -> None:
     fuzz = fuzz_line(run)
     if fuzz:
         console.print(escape(fuzz), highlight=False, soft_wrap=True)
-    style = {"CONFORMANT": "bold green", "NOT CONFORMANT": "bold red"}.get(
-        run.verdict, "bold magenta"
-    )
-    console.print(
-        f"[{style}]{run.verdict}[/] {escape(run.target)} "
-        f"(KIC {escape(run.spec_version or '?')}; {summary or 'no cases'})",
-        highlight=False,
+    if run.mode is not None:
+        console.print(f"mode: {escape(run.mode.describe())}", highlight=False, soft_wrap=True)
+    console.print(verdict_line(run, summary), highlight=False, soft_wrap=True)
+
+
+VERDICT_STYLES = {
+    "CONFORMANT": "bold green",
+    "NOT CONFORMANT": "bold red",
+    "NO FAILURES": "bold yellow",
+}
+
+
+def verdict_line(run: RunResult, summary: str | None = None) -> str:
+    """The last line of every terminal report (rich markup): verdict, target, counts."""
+    if summary is None:
+        counts = run.counts()
+        summary = ", ".join(f"{counts[o]} {o.value}" for o in OUTCOME_ORDER if counts.get(o))
+    style = VERDICT_STYLES.get(run.verdict_state, "bold magenta")
+    return (
+        f"[{style}]{escape(run.verdict)}[/] {escape(run.target)} "
+        f"(KIC {escape(run.spec_version or '?')}; {summary or 'no cases'})"
     )

@@ -1,7 +1,11 @@
-"""kic-conformance CLI: exit codes 0 / 1 / 2, validate and list."""
+"""kic-conformance CLI: exit codes 1 / 2 / 3 on small fake targets (0 needs a complete run:
+tests/harness/test_verdict.py), errors on stderr, report paths checked first, options from the
+environment and kic-conformance.toml, --version and --help, validate and list."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,19 +35,36 @@ def run_args(target: str, folder: Path, *extra: str) -> list[str]:
     ]
 
 
-def test_conformant_target_exits_0(httpserver: HTTPServer, scenario_dir, tmp_path, capsys) -> None:
+@pytest.fixture(autouse=True)
+def _no_outside_settings(monkeypatch, tmp_path) -> None:
+    """No KIC_CONFORMANCE_* of the developer's shell and no kic-conformance.toml around."""
+    import os
+
+    for name in [n for n in os.environ if n.startswith("KIC_CONFORMANCE_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def serve_list(httpserver: HTTPServer) -> str:
     httpserver.expect_request("/api/v1/klanten").respond_with_json([], headers=API)
     httpserver.expect_request("/api/v1/").respond_with_json({}, headers=API)
+    return httpserver.url_for("/api/v1")
+
+
+def test_an_incomplete_run_without_failures_exits_3_naming_what_was_not_checked(
+    httpserver: HTTPServer, scenario_dir, tmp_path, capsys
+) -> None:
     report = tmp_path / "r.json"
     code = main(
-        run_args(
-            httpserver.url_for("/api/v1"), scenario_dir(list=LIST_KLANTEN), "--json", str(report)
-        )
+        run_args(serve_list(httpserver), scenario_dir(list=LIST_KLANTEN), "--json", str(report))
     )
-    out = capsys.readouterr().out
-    assert code == 0, out
-    assert "CONFORMANT" in out and report.exists()
-    assert SECRET not in out
+    captured = capsys.readouterr()
+    assert code == 3, captured.out
+    verdict = captured.out.splitlines()[-2]  # the last line names the report file
+    assert verdict.startswith("NO FAILURES (incomplete: no mock DRC (kic-001 not checked); ")
+    assert "no narrow client" in verdict and "no fuzzing" in verdict
+    assert report.exists() and SECRET not in captured.out + captured.err
+    assert "kic-conformance: scenarios 1/1: 1 passed" in captured.err  # line progress in logs
 
 
 def test_non_conformant_target_exits_1(httpserver: HTTPServer, scenario_dir, capsys) -> None:
@@ -58,7 +79,9 @@ def test_non_conformant_target_exits_1(httpserver: HTTPServer, scenario_dir, cap
 def test_unreachable_target_exits_2(scenario_dir, capsys) -> None:
     target = f"http://127.0.0.1:{free_port()}/api/v1"
     assert main(run_args(target, scenario_dir(list=LIST_KLANTEN))) == 2
-    assert "COULD NOT RUN" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "COULD NOT RUN" in captured.out
+    assert "Connection refused" in captured.err and "check --target" in captured.err
 
 
 @pytest.mark.parametrize(
@@ -112,9 +135,10 @@ def test_bad_usage_exits_2_without_traceback(argv: list[str], capsys) -> None:
 def test_bad_scenario_folder_exits_2_naming_the_place(scenario_dir, capsys) -> None:
     folder = scenario_dir(bad="id: x\ntitle: t\nrule: kic-001\nsteps: [{call: nope}]\n")
     code = main(run_args("http://127.0.0.1:9/api/v1", folder))
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
     assert code == 2
-    assert "bad.yaml:4" in out and "no operation 'nope'" in out and "COULD NOT RUN" in out
+    assert "bad.yaml:4" in captured.err and "no operation 'nope'" in captured.err
+    assert "COULD NOT RUN" in captured.out
 
 
 def test_validate(scenario_dir, capsys) -> None:
@@ -134,3 +158,106 @@ def test_list_filters(scenario_dir, capsys) -> None:
     assert "klanten-list\toas:klant_list\tmust\tsmoke,klanten" in out
     assert main(["list", "--scenarios", str(folder), "--exclude-tag", "klanten"]) == 0
     assert "0 of 1 scenarios" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [["--id", "no-such-scenario"], ["--tag", "nosuchtag"], ["--operation", "verzoek_create"]],
+)
+def test_an_empty_selection_exits_2_with_one_line(
+    httpserver: HTTPServer, scenario_dir, capsys, selection
+) -> None:
+    code = main(run_args(serve_list(httpserver), scenario_dir(list=LIST_KLANTEN), *selection))
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err.splitlines() == [
+        f"kic-conformance run: no scenario matches the selection "
+        f"({selection[0].lstrip('-')}s: {selection[1]}); see kic-conformance list"
+    ]
+    assert not httpserver.log  # nothing was sent
+
+
+def test_an_empty_scenario_folder_exits_2(httpserver: HTTPServer, tmp_path, capsys) -> None:
+    (tmp_path / "empty").mkdir()
+    assert main(run_args(serve_list(httpserver), tmp_path / "empty")) == 2
+    assert "no scenarios in" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("option", "where", "problem"),
+    [
+        ("--html", "/nonexistent/r.html", "the folder /nonexistent does not exist"),
+        ("--junit", "{tmp}", "is a folder"),
+    ],
+)
+def test_report_paths_are_checked_before_the_run(
+    httpserver: HTTPServer, scenario_dir, tmp_path, capsys, option, where, problem
+) -> None:
+    path = where.format(tmp=tmp_path)
+    code = main(run_args(serve_list(httpserver), scenario_dir(list=LIST_KLANTEN), option, path))
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err.strip() == f"kic-conformance run: {option} {path}: {problem}"
+    assert captured.out == "" and not httpserver.log
+
+
+def test_the_drc_url_of_the_documents_api_gets_a_hint(capsys) -> None:
+    argv = ["run", "--target", "http://kic/api/v1", "--client-id", "c", "--secret", "s"]
+    code = main([*argv, "--drc-url", "http://drc.example:8500/documenten/api/v1/"])
+    assert code == 2
+    assert "give the mock DRC's base URL http://drc.example:8500 instead" in capsys.readouterr().err
+
+
+def test_the_secret_can_come_from_the_environment(
+    httpserver: HTTPServer, scenario_dir, monkeypatch, capsys
+) -> None:
+    argv = run_args(serve_list(httpserver), scenario_dir(list=LIST_KLANTEN))
+    del argv[argv.index("--secret") : argv.index("--secret") + 2]
+    assert main(argv) == 2
+    assert "missing --secret (or the environment variable KIC_CONFORMANCE_SECRET" in (
+        capsys.readouterr().err
+    )
+    monkeypatch.setenv("KIC_CONFORMANCE_SECRET", SECRET)
+    assert main(argv) == 3
+    authorizations = [r.headers.get("Authorization") for r, _ in httpserver.log]
+    assert authorizations[-1] and authorizations[-1].startswith("Bearer ")
+
+
+def test_a_config_file_run(
+    httpserver: HTTPServer, scenario_dir, tmp_path, monkeypatch, capsys
+) -> None:
+    folder = scenario_dir(list=LIST_KLANTEN)
+    (tmp_path / "kic-conformance.toml").write_text(
+        f'target = "{serve_list(httpserver)}"\nclient-id = "cli"\nsecret = "${{SUITE_SECRET}}"\n'
+        f'scenarios = ["{folder}"]\nno-fuzz = true\njson = "report.json"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("SUITE_SECRET", SECRET)
+    assert main(["run"]) == 3, capsys.readouterr()
+    assert (tmp_path / "report.json").exists()
+    (tmp_path / "other.toml").write_text('secrte = "x"\n', encoding="utf-8")
+    assert main(["run", "--config", str(tmp_path / "other.toml")]) == 2
+    assert f"{tmp_path / 'other.toml'}: unknown key 'secrte'" in capsys.readouterr().err
+
+
+def test_help_lists_the_exit_codes_and_every_command_has_a_version() -> None:
+    for command in ("run", "demo"):
+        text = subprocess.run(
+            [sys.executable, "-m", "harness.cli", command, "--help"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for line in ("0    CONFORMANT", "1    NOT CONFORMANT", "2    COULD NOT RUN",
+                     "3    NO FAILURES (incomplete", "130  INTERRUPTED"):  # fmt: skip
+            assert line in text, (command, line)
+        assert "KIC_CONFORMANCE_SECRET" in text or command == "demo"
+    for module, name in (
+        ("harness.cli", "kic-conformance"),
+        ("mock_drc.cli", "mock-drc"),
+        ("reference_kic.cli", "reference-kic"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", module, "--version"], capture_output=True, text=True
+        )
+        assert done.returncode == 0 and done.stdout.startswith(f"{name} 0."), done

@@ -107,5 +107,5 @@ def test_the_whole_library_passes_on_the_reference_kic(library) -> None:
         if c.outcome is not Outcome.PASSED
     }
     assert not_passed == {}
-    assert result.verdict == "CONFORMANT"
+    assert result.verdict == "NO FAILURES (incomplete: scenarios: given; no fuzzing)"
     assert len(result.cases) == len(library)

@@ -113,7 +113,9 @@ def test_inert_without_options(pytester) -> None:
     assert "kic-conformance::" not in result.stdout.str()
 
 
-def test_unreachable_target_fails_items_clearly(pytester, scenario_folder) -> None:
+def test_an_unreachable_target_is_one_usage_error_naming_the_option(
+    pytester, scenario_folder
+) -> None:
     from zgw.serving import free_port
 
     args = [
@@ -129,5 +131,78 @@ def test_unreachable_target_fails_items_clearly(pytester, scenario_folder) -> No
         "harness.pytest_plugin",
     ]
     result = pytester.runpytest_subprocess(*args)
-    result.assert_outcomes(failed=3)
-    result.stdout.fnmatch_lines(["*cannot be reached*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*could not run*", "*Connection refused*", "*--kic-url*"])
+    assert len(result.stdout.lines + result.stderr.lines) <= 20
+
+
+def test_missing_credentials_are_one_usage_error(pytester, scenario_folder) -> None:
+    args = ["--kic-url", "http://127.0.0.1:9/api/v1", "-p", "harness.pytest_plugin"]
+    result = pytester.runpytest_subprocess(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*missing --kic-client-id, --kic-secret*KIC_CONFORMANCE_SECRET*"])
+    assert len(result.stdout.lines + result.stderr.lines) <= 20
+    bad = pytester.runpytest_subprocess(*args, "--kic-timeout", "-3")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    bad.stderr.fnmatch_lines(["*--kic-timeout*positive number*"])
+
+
+def test_settings_from_the_environment_and_the_verdict_line(
+    pytester, double, scenario_folder, monkeypatch
+) -> None:
+    """``--kic`` takes target and secret from KIC_CONFORMANCE_*; skip reasons name the
+    plugin's options; the session ends with the CLI's mode and verdict lines."""
+    skipped = scenario_folder / "klanten" / "narrow.yaml"
+    skipped.write_text(
+        "id: narrow-read\ntitle: t\nrule: oas:klant_list\nrequires: [narrow-client]\n"
+        "steps:\n  - call: klant_list\n    expect: {status: 200}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("KIC_CONFORMANCE_TARGET", double.url_for("/api/v1"))
+    monkeypatch.setenv("KIC_CONFORMANCE_CLIENT_ID", "plugin")
+    monkeypatch.setenv("KIC_CONFORMANCE_SECRET", SECRET)
+    monkeypatch.setenv("KIC_CONFORMANCE_SCENARIOS", str(scenario_folder))
+    result = pytester.runpytest_subprocess(
+        "--kic", "-p", "harness.pytest_plugin", "-rs", "-k", "not create"
+    )
+    result.assert_outcomes(passed=2, skipped=1, deselected=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "mode: no DRC; no narrow client; *",
+            "NO FAILURES (incomplete: no mock DRC*pytest -k not create*1 skipped) http*"
+            "(KIC 1.0.0-rc1; 2 passed, 1 skipped)",
+            "*needs a narrow-scope client (--kic-narrow-client-id/--kic-narrow-secret)*",
+        ]
+    )
+    assert SECRET not in result.stdout.str()
+
+
+def test_the_plugin_starts_the_mock_drc_of_kic_drc_host(pytester, tmp_path) -> None:
+    """--kic-drc-host/--kic-drc-port as the CLI's: a kic-001 scenario passes against a KIC
+    configured for that DRC, after the same pre-flight (call-back client included)."""
+    from harness.environment import DRC_CALLBACK, MAIN_CLIENT
+    from reference_kic.app import create_app
+    from reference_kic.config import ALL_SCOPES, DrcCredential, KicConfig
+    from zgw.jwt import Client
+    from zgw.serving import free_port, serve_in_thread
+
+    port = free_port()
+    config = KicConfig(
+        db_path=str(tmp_path / "kic.sqlite3"),
+        clients={
+            MAIN_CLIENT[0]: Client(*MAIN_CLIENT, ALL_SCOPES),
+            DRC_CALLBACK[0]: Client(*DRC_CALLBACK, frozenset({"klanten.lezen"})),
+        },
+        drc_credentials=[DrcCredential(f"http://127.0.0.1:{port}/", "kic", "kic-secret")],
+    )
+    with serve_in_thread(create_app(config)) as kic:
+        result = pytester.runpytest_subprocess(
+            *("--kic-url", f"{kic.url}/api/v1", "--kic-client-id", MAIN_CLIENT[0]),
+            *("--kic-secret", MAIN_CLIENT[1], "--kic-id", "kic-001-create-mirrors"),
+            *("--kic-drc-host", "127.0.0.1", "--kic-drc-port", str(port)),
+            *("--kic-drc-callback-client", ":".join(DRC_CALLBACK), "-p", "harness.pytest_plugin"),
+        )
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["mode: DRC strict (calls the KIC back), checks tokens; no narrow client;*"]
+    )

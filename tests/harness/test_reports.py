@@ -17,7 +17,7 @@ import pytest
 from rich.console import Console
 
 from harness.report import html, json_report, junit, terminal
-from harness.results import CaseResult, CheckResult, Exchange, Level, RunResult
+from harness.results import CaseResult, CheckResult, Exchange, Level, RunMode, RunResult
 from harness.spec import load_spec
 from zgw.jwt import bearer
 
@@ -232,12 +232,18 @@ def test_html_shows_the_verdict_mode_and_incompleteness(run_result: RunResult) -
     assert "<div class='banner v-not' id='verdict'>NOT CONFORMANT</div>" in page
     assert "mock DRC: <b>none (kic-001 scenarios skipped)</b>" in page
     assert "selection: <b>tags: smoke</b>" in page and "fuzzing: <b>off</b>" in page
-    # Once RunResult carries them (the verdict states of the run), they are shown as given.
-    run_result.incomplete_reasons = ["a selection was given"]  # type: ignore[attr-defined]
-    run_result.mode = {"DRC": "strict"}  # type: ignore[attr-defined]
+    # A run records its mode; the reasons it is incomplete follow from it.
+    run_result.mode = RunMode(
+        drc="strict",
+        drc_checks_tokens=True,
+        narrow_client=True,
+        selection={"tags": ["smoke"]},
+        fuzz_examples=25,
+    )
     page = html.render(run_result)
-    assert "<ul id='incomplete'><li>a selection was given</li></ul>" in page
-    assert "DRC: <b>strict</b>" in page
+    assert "<li>selection (tags smoke)</li>" in page and "<ul id='incomplete'>" in page
+    assert "mock DRC: <b>strict (calls the KIC back), checks tokens</b>" in page
+    assert "selection: <b>tags: smoke</b>" in page
 
 
 def test_terminal_opens_with_the_causes(run_result: RunResult) -> None:

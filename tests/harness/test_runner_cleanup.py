@@ -92,13 +92,13 @@ def test_the_verdict_ignores_cleanup_problems_and_the_json_shows_them(
 ) -> None:
     _serve(httpserver)
     result = _run(httpserver, scenario)
-    assert (result.verdict, result.exit_code) == ("CONFORMANT", 0)
+    assert (result.verdict_state, result.exit_code) == ("NO FAILURES", 3)
     assert result.counts() == {Outcome.PASSED: 1}
 
     path = tmp_path / "report.json"
     json_report.write(result, path)
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["verdict"] == "CONFORMANT" and data["counts"] == {"passed": 1}
+    assert data["verdict_state"] == "NO FAILURES" and data["counts"] == {"passed": 1}
     assert data["cleanup_problems"] == len(result.cases[0].cleanup_problems()) > 0
     [case] = data["cases"]
     assert case["outcome"] == "passed"
@@ -124,7 +124,7 @@ def test_the_terminal_shows_cleanup_problems_with_request_and_response(
     assert "Not passed" not in text
     assert "cleanup problems: " in text
     last = text.rstrip().splitlines()[-1]
-    assert last.startswith("CONFORMANT") and "cleanup problems in 1 case" in last
+    assert last.startswith("NO FAILURES") and "cleanup problems in 1 case" in last
 
 
 def test_junit_and_html_show_cleanup_problems_without_failing(

@@ -1,5 +1,7 @@
 """The run-alone rule (harness.scheduling): run-alone scenarios come last, and a DRC turn held
 alone keeps every other turn on that DRC waiting, in other threads and other processes alike.
+Call-back scenarios (kic-001, verzoekinformatieobject writes) take their turns one at a time
+while ordinary scenarios keep sharing the DRC with them.
 
 The pauses below only give a broken lock the chance to let a waiter in early; no assertion is
 about time, only about the order things happened in.
@@ -14,20 +16,26 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from harness.scheduling import DrcTurns, in_run_order, split
+from harness.scheduling import DrcTurns, calls_back, in_run_order, split
 
 DRC = "http://127.0.0.1:8999"
-SHARED = SimpleNamespace(id="shared", needs_exclusive_drc=False)
-ALONE = SimpleNamespace(id="alone", needs_exclusive_drc=True)
+
+
+def scenario(
+    id_: str, alone: bool = False, rule: str = "oas:klant_list", ops=()
+) -> SimpleNamespace:
+    return SimpleNamespace(id=id_, needs_exclusive_drc=alone, rule=rule, operations=list(ops))
+
+
+SHARED = scenario("shared")
+ALONE = scenario("alone", alone=True)
+KIC_001 = scenario("kic-001", rule="kic-001", ops=["verzoek_create"])
+VIO_CREATE = scenario("vio", ops=["verzoek_create", "verzoekinformatieobject_create"])
 PAUSE = 0.3
 
 
 def test_run_alone_scenarios_come_last_in_their_own_order() -> None:
-    a, b = (
-        SimpleNamespace(id="a", needs_exclusive_drc=True),
-        SimpleNamespace(id="b", needs_exclusive_drc=False),
-    )
-    c = SimpleNamespace(id="c", needs_exclusive_drc=True)
+    a, b, c = scenario("a", alone=True), scenario("b"), scenario("c", alone=True)
     assert [s.id for s in in_run_order([a, b, c])] == ["b", "a", "c"]
     assert [[s.id for s in part] for part in split([a, b, c])] == [["b"], ["a", "c"]]
 
@@ -65,7 +73,7 @@ import sys
 from types import SimpleNamespace
 from harness.scheduling import DrcTurns
 with DrcTurns(sys.argv[1], __import__("pathlib").Path(sys.argv[2])).turn(
-        SimpleNamespace(needs_exclusive_drc=True)):
+        SimpleNamespace(needs_exclusive_drc=True, rule="kic-001", operations=[])):
     print("held", flush=True)
     sys.stdin.readline()
 """
@@ -98,3 +106,22 @@ def test_without_a_drc_there_is_nothing_to_wait_for(tmp_path: Path) -> None:
     with turns.turn(ALONE), turns.turn(ALONE):
         pass
     assert turns.path is None
+
+
+def test_call_back_scenarios_are_kic_001_and_verzoekinformatieobject_writes() -> None:
+    assert calls_back(KIC_001) and calls_back(VIO_CREATE)
+    assert not calls_back(SHARED)
+    assert not calls_back(scenario("vio-list", ops=["verzoekinformatieobject_list"]))
+
+
+def test_call_back_scenarios_take_turns_one_at_a_time_beside_shared_ones(tmp_path: Path) -> None:
+    turns, events = DrcTurns(DRC, tmp_path), []
+    with turns.turn(KIC_001):
+        waiting = _take(turns, VIO_CREATE, events)
+        with turns.turn(SHARED):  # an ordinary scenario does not wait for a call-back one
+            events.append("shared beside kic-001")
+        time.sleep(PAUSE)
+        events.append("kic-001 out")
+    waiting.join()
+    assert events == ["shared beside kic-001", "kic-001 out", "vio in"]
+    assert list(tmp_path.iterdir()) == []

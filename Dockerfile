@@ -1,0 +1,25 @@
+# kic-conformance as a container image: the wheel of this repository on a slim Python, with
+# `kic-conformance` as the entry point (`mock-drc` and `reference-kic` are installed too).
+#
+#   docker build -t kic-conformance .
+#   docker run --rm kic-conformance --version
+#   docker run --rm -e KIC_CONFORMANCE_SECRET -v "$PWD/reports:/reports" kic-conformance run \
+#       --target https://kic.example/api/v1 --client-id suite --json /reports/kic.json
+#
+# docs/ci.md shows it in CI. The wheel carries openapi.yaml and scenarios/ (zgw/contract-files).
+
+FROM python:3.11-slim AS wheel
+WORKDIR /src
+COPY . .
+RUN pip wheel --no-deps --no-cache-dir --wheel-dir /wheels .
+
+FROM python:3.11-slim
+COPY --from=wheel /wheels /wheels
+RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels \
+    && useradd --create-home --uid 10001 suite
+USER suite
+WORKDIR /home/suite
+# The report of a run goes to stdout, progress and errors to stderr (one line per step when
+# not on a terminal, as in CI logs).
+ENTRYPOINT ["kic-conformance"]
+CMD ["--help"]

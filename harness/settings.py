@@ -1,0 +1,420 @@
+"""The options of ``kic-conformance`` and where each value comes from.
+
+Every option is declared once, in :data:`OPTIONS`; the command line (:mod:`harness.cli`) and
+the pytest plugin (:mod:`harness.pytest_plugin`, as ``--kic-<name>``) build their arguments
+from it. A value is taken from, in this order:
+
+1. the command line (``--secret S``; pytest: ``--kic-secret S``);
+2. an environment variable ``KIC_CONFORMANCE_<NAME>`` (``KIC_CONFORMANCE_SECRET``; dashes
+   become underscores; a list option takes comma-separated values, a switch ``1``/``true``/
+   ``yes``/``on`` or ``0``/``false``/``no``/``off``);
+3. the config file: ``--config FILE`` (or ``KIC_CONFORMANCE_CONFIG``), else
+   ``kic-conformance.toml`` in the current folder when there is one. Its keys are the long
+   option names (``client-id = "suite"``), ``${VAR}`` in a string is replaced by that
+   environment variable, relative paths are relative to the file's folder, and an unknown key
+   is an error;
+4. the option's default.
+
+Every problem is a :class:`SettingsError` whose message names the option and where the bad
+value came from, in one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.config import DEFAULT_FUZZ_SEED
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10 has no tomllib; tomli is the same parser (declared for < 3.11 only)
+    import tomli as tomllib
+
+ENV_PREFIX = "KIC_CONFORMANCE_"
+CONFIG_FILE = "kic-conformance.toml"
+CONFIG_ENV = ENV_PREFIX + "CONFIG"
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class SettingsError(Exception):
+    """A missing or bad option value; the message names the option and its source."""
+
+
+# -- value kinds: text -> value (command line, environment), and checks of file values ----------
+
+
+def _text(value: str) -> str:
+    if not value:
+        raise ValueError("expected a non-empty value")
+    return value
+
+
+def _url(value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError(f"expected an http(s) URL, got {value!r}")
+    return value
+
+
+def _positive(value: str) -> float:
+    number = _number(value)
+    if number <= 0:
+        raise ValueError(f"expected a positive number, got {value!r}")
+    return number
+
+
+def _seconds(value: str) -> float:
+    number = _number(value)
+    if number < 0:
+        raise ValueError(f"expected a number of seconds >= 0, got {value!r}")
+    return number
+
+
+def _number(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"expected a number, got {value!r}") from None
+
+
+def _count(value: str) -> int:
+    if not value.isdigit():
+        raise ValueError(f"expected a whole number >= 0, got {value!r}")
+    return int(value)
+
+
+def _at_least_one(value: str) -> int:
+    number = _count(value)
+    if number < 1:
+        raise ValueError(f"expected a whole number >= 1, got {value!r}")
+    return number
+
+
+def _integer(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"expected a whole number, got {value!r}") from None
+
+
+def _port(value: str) -> int:
+    number = _count(value)
+    if number > 65535:
+        raise ValueError(f"expected a port 0-65535, got {value!r}")
+    return number
+
+
+def _credentials(value: str) -> tuple[str, str]:
+    client_id, sep, secret = value.partition(":")
+    if not sep or not client_id or not secret:
+        raise ValueError(f"expected CLIENT_ID:SECRET, got {value!r}")
+    return client_id, secret
+
+
+def _switch(value: str) -> bool:
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError(f"expected one of 1/true/yes/on or 0/false/no/off, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option: its long name (``client-id``), how to read a value, its default, where it
+    is offered (``commands`` of the CLI; ``pytest`` for the plugin) and its help."""
+
+    name: str
+    help: str
+    parse: Callable[[str], Any] = _text
+    default: Any = None
+    metavar: str | None = None
+    group: str = "target"
+    commands: frozenset[str] = frozenset({"run"})
+    pytest: bool = True
+    many: bool = False  # repeatable; a list
+    switch: bool = False  # a flag without value
+    path: bool = False  # a file or folder: relative to the config file's folder there
+    pytest_name: str | None = None  # the plugin's name when not "kic-<name>"
+
+    @property
+    def dest(self) -> str:
+        return self.name.replace("-", "_")
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.dest.upper()
+
+    def flag(self, front_end: str = "cli") -> str:
+        """How a user names this option on the command line of ``front_end``."""
+        if front_end == "pytest":
+            return f"--{self.pytest_name or 'kic-' + self.name}"
+        return f"--{self.name}"
+
+
+RUN_AND_DEMO = frozenset({"run", "demo"})
+SELECTING = frozenset({"run", "demo", "list"})
+
+OPTIONS: tuple[Option, ...] = (
+    # -- the KIC under test
+    Option("target", "the KIC's API root, e.g. https://kic.example.nl/api/v1", _url,
+           pytest_name="kic-url", metavar="URL"),
+    Option("client-id", "a client with all four klanten scopes"),
+    Option("secret", "that client's JWT secret"),
+    Option("narrow-client-id", "a client with only klanten.lezen (enables the scope checks)"),
+    Option("narrow-secret", "that client's JWT secret"),
+    Option("tls-ca-bundle", "trust these CA certificates (PEM) for HTTPS instead of the default "
+           "ones (SSL_CERT_FILE, else certifi's)", Path, metavar="FILE", path=True),
+    Option("insecure", "do not check TLS certificates (never for a certificate run)",
+           switch=True, default=False),
+    Option("wait-for-target", "wait up to this many seconds for the target to answer before "
+           "the pre-flight checks (default 0)", _seconds, default=0.0, metavar="S"),
+    # -- the mock DRC (kic-001)
+    Option("drc-url", "base URL of a mock DRC started apart (mock-drc serve)", _url,
+           group="drc", metavar="URL"),
+    Option("drc-host", "start the mock DRC in-process, listening on this host", group="drc"),
+    Option("drc-port", "... and this port (0: any free port)", _port, group="drc",
+           metavar="PORT"),
+    Option("drc-public-url", "base URL your KIC uses to reach that DRC (default "
+           "http://HOST:PORT)", _url, group="drc", metavar="URL"),
+    Option("drc-client", "credentials your KIC uses at the DRC", _credentials,
+           default=("kic", "kic-secret"), group="drc", metavar="ID:SECRET"),
+    Option("drc-callback-client", "credentials the DRC uses to call your KIC back (needs "
+           "klanten.lezen in your KIC; with --drc-url: the DRC's --callback-client)",
+           _credentials, default=("mock-drc", "mock-drc-secret"), group="drc",
+           metavar="ID:SECRET"),
+    Option("drc-accept-any-token", "the DRC accepts any token from your KIC (incomplete run)",
+           group="drc", switch=True, default=False),
+    Option("drc-lenient", "the DRC does not call your KIC back (incomplete run)", group="drc",
+           switch=True, default=False),
+    # -- selection
+    Option("scenarios", "scenario folder or file (repeatable; default: the built-in library)",
+           Path, group="selection", commands=SELECTING, many=True, path=True, metavar="DIR",
+           pytest_name="kic-scenarios"),
+    Option("tag", "only scenarios with this tag or rule", group="selection", commands=SELECTING,
+           many=True),
+    Option("id", "only this scenario id", group="selection", commands=SELECTING, many=True),
+    Option("operation", "only scenarios calling this operationId", group="selection",
+           commands=SELECTING, many=True),
+    Option("exclude-tag", "leave out this tag", group="selection", commands=SELECTING,
+           many=True),
+    Option("exclude-id", "leave out this id", group="selection", commands=SELECTING, many=True),
+    # -- the run
+    Option("junit", "write a JUnit XML report", Path, group="reports", commands=RUN_AND_DEMO,
+           pytest=False, path=True, metavar="FILE"),
+    Option("json", "write a JSON report", Path, group="reports", commands=RUN_AND_DEMO,
+           pytest=False, path=True, metavar="FILE"),
+    Option("html", "write a self-contained HTML report", Path, group="reports",
+           commands=RUN_AND_DEMO, pytest=False, path=True, metavar="FILE"),
+    Option("fuzz-examples", "generated requests per operation (0: no fuzzing; default 25)",
+           _count, default=25, group="reports", commands=RUN_AND_DEMO, metavar="N"),
+    Option("fuzz-seed", f"fuzzing seed (default {DEFAULT_FUZZ_SEED})", _integer,
+           default=DEFAULT_FUZZ_SEED, group="reports", commands=RUN_AND_DEMO, metavar="S"),
+    Option("no-fuzz", "do not fuzz", group="reports", commands=RUN_AND_DEMO, switch=True,
+           default=False),
+    Option("timeout", "seconds per request, from connecting to the last byte (default 10)",
+           _positive, default=10.0, group="reports", commands=RUN_AND_DEMO, metavar="S"),
+    Option("workers", "scenarios run at the same time (default 4)", _at_least_one, default=4,
+           group="reports", commands=RUN_AND_DEMO, pytest=False, metavar="N"),
+    Option("max-failures", "stop after this many failed cases (the run is then incomplete)",
+           _at_least_one, group="reports", commands=RUN_AND_DEMO, pytest=False, metavar="N"),
+    Option("spec", "OpenAPI file (default: the built-in contract)", Path, group="reports",
+           commands=frozenset({"run", "demo", "list", "validate"}), path=True, metavar="FILE"),
+    Option("defect", "switch the reference KIC into a deliberately broken variant",
+           group="demo", commands=frozenset({"demo"}), pytest=False, many=True, metavar="NAME"),
+)  # fmt: skip
+
+BY_NAME = {option.name: option for option in OPTIONS}
+GROUP_TITLES = {
+    "target": "the KIC under test",
+    "drc": "mock DRC (kic-001 scenarios)",
+    "selection": "selection",
+    "reports": "reports, fuzzing and limits",
+    "demo": "demo",
+}
+#: Options a run cannot do without (the CLI's ``run``; the plugin's ``--kic-url`` mode).
+REQUIRED = ("target", "client-id", "secret")
+
+
+def options_for(command: str) -> list[Option]:
+    """The options of a CLI command (``pytest``: the plugin's)."""
+    if command == "pytest":
+        return [o for o in OPTIONS if o.pytest]
+    return [o for o in OPTIONS if command in o.commands]
+
+
+def argparse_type(option: Option) -> Callable[[str], Any]:
+    """``option.parse`` for argparse: its ValueError becomes argparse's usage error."""
+
+    def convert(text: str) -> Any:
+        try:
+            return option.parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = option.name  # argparse names the type in its messages
+    return convert
+
+
+def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
+    """Add the options of ``command`` to ``parser`` in their groups; every default is None,
+    so :func:`resolve` can tell what the command line left open."""
+    groups: dict[str, Any] = {}
+    for option in options_for(command):
+        group = groups.get(option.group)
+        if group is None:
+            group = groups[option.group] = parser.add_argument_group(GROUP_TITLES[option.group])
+        help_text = f"{option.help} [env {option.env}]"
+        if option.switch:
+            group.add_argument(option.flag(), action="store_true", default=None, help=help_text)
+        else:
+            group.add_argument(
+                option.flag(),
+                type=argparse_type(option),
+                action="append" if option.many else "store",
+                default=None,
+                metavar=option.metavar or option.dest.upper(),
+                help=help_text,
+            )
+
+
+# -- the config file --------------------------------------------------------------------------
+
+
+@dataclass
+class ConfigFile:
+    """The values of a ``kic-conformance.toml`` (already expanded and checked by kind)."""
+
+    path: Path
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def find_config(given: str | Path | None, environ: Mapping[str, str]) -> Path | None:
+    """The config file to read: ``given``, else ``KIC_CONFORMANCE_CONFIG``, else
+    ``kic-conformance.toml`` in the current folder when it exists."""
+    chosen = given or environ.get(CONFIG_ENV)
+    if chosen:
+        path = Path(chosen)
+        if not path.is_file():
+            source = "--config" if given else CONFIG_ENV
+            raise SettingsError(f"{source} {path}: no such file")
+        return path
+    default = Path(CONFIG_FILE)
+    return default if default.is_file() else None
+
+
+def load_config(path: Path, environ: Mapping[str, str]) -> ConfigFile:
+    """Read and check ``path``: known keys only, ``${VAR}`` expanded, values of the right kind."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+    config = ConfigFile(path)
+    for key, value in raw.items():
+        option = BY_NAME.get(key)
+        if option is None:
+            known = ", ".join(sorted(BY_NAME))
+            raise SettingsError(f"{path}: unknown key {key!r} (known keys: {known})")
+        config.values[key] = _file_value(option, _expand(value, path, key, environ), path)
+    return config
+
+
+def _expand(value: Any, path: Path, key: str, environ: Mapping[str, str]) -> Any:
+    if isinstance(value, list):
+        return [_expand(item, path, key, environ) for item in value]
+    if not isinstance(value, str):
+        return value
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in environ:
+            raise SettingsError(f"{path}: {key}: the environment variable {name} is not set")
+        return environ[name]
+
+    return _VARIABLE.sub(replace, value)
+
+
+def _file_value(option: Option, value: Any, path: Path) -> Any:
+    where = f"{path}: {option.name}"
+    if option.switch:
+        if not isinstance(value, bool):
+            raise SettingsError(f"{where}: expected true or false, got {value!r}")
+        return value
+    items = value if option.many and isinstance(value, list) else [value]
+    if option.many and not isinstance(value, (list, str)):
+        raise SettingsError(f"{where}: expected a list of strings, got {value!r}")
+    converted = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+            raise SettingsError(f"{where}: expected a string or number, got {item!r}")
+        try:
+            result = option.parse(str(item))
+        except ValueError as exc:
+            raise SettingsError(f"{where}: {exc}") from None
+        if option.path:
+            result = path.parent / result
+        converted.append(result)
+    return converted if option.many else converted[0]
+
+
+# -- resolving ---------------------------------------------------------------------------------
+
+
+def _env_value(option: Option, text: str) -> Any:
+    try:
+        if option.switch:
+            return _switch(text)
+        if option.many:
+            return [option.parse(part.strip()) for part in text.split(",") if part.strip()]
+        return option.parse(text)
+    except ValueError as exc:
+        raise SettingsError(f"{option.env}: {exc}") from None
+
+
+def resolve(
+    given: Mapping[str, Any],
+    command: str,
+    *,
+    environ: Mapping[str, str] | None = None,
+    config_path: str | Path | None = None,
+) -> dict[str, Any]:
+    """Every option of ``command`` (``pytest`` for the plugin) by dest: from ``given`` (the
+    command line; None = not given), else the environment, else the config file, else the
+    default. Raises :class:`SettingsError`."""
+    environ = os.environ if environ is None else environ
+    found = find_config(config_path, environ)
+    file = load_config(found, environ) if found else None
+    values: dict[str, Any] = {}
+    for option in options_for(command):
+        value = given.get(option.dest)
+        if value is None and environ.get(option.env) is not None:
+            value = _env_value(option, environ[option.env])
+        if value is None and file is not None and option.name in file.values:
+            value = file.values[option.name]
+        if value is None:
+            value = list(option.default or []) if option.many else option.default
+        values[option.dest] = value
+    values["config_file"] = str(file.path) if file else None
+    return values
+
+
+def require(values: Mapping[str, Any], names: tuple[str, ...], front_end: str = "cli") -> None:
+    """Raise :class:`SettingsError` naming every one of ``names`` that has no value."""
+    missing = [BY_NAME[n] for n in names if values.get(BY_NAME[n].dest) in (None, "")]
+    if missing:
+        flags = ", ".join(o.flag(front_end) for o in missing)
+        envs = ", ".join(o.env for o in missing)
+        raise SettingsError(
+            f"missing {flags} (or the environment variable {envs}, or the key in {CONFIG_FILE})"
+        )

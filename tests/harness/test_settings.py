@@ -1,0 +1,106 @@
+"""Where option values come from (harness.settings): command line > KIC_CONFORMANCE_* >
+kic-conformance.toml > default, with ${VAR} expansion, paths relative to the file, and every
+bad value named with its source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.settings import OPTIONS, SettingsError, require, resolve
+
+ENV = {"KIC_SECRET": "from-the-variable"}
+
+
+def write(folder: Path, text: str) -> Path:
+    path = folder / "kic-conformance.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_command_line_wins_over_the_environment_over_the_file_over_the_default(
+    tmp_path: Path,
+) -> None:
+    config = write(tmp_path, 'target = "http://file/api/v1"\nclient-id = "file"\ntimeout = 7\n')
+    environ = {"KIC_CONFORMANCE_CLIENT_ID": "env", "KIC_CONFORMANCE_TARGET": "http://env/api/v1"}
+    values = resolve({"target": "http://cli/api/v1"}, "run", environ=environ, config_path=config)
+    assert values["target"] == "http://cli/api/v1"
+    assert values["client_id"] == "env"
+    assert values["timeout"] == 7.0
+    assert values["workers"] == 4  # the default
+    assert values["config_file"] == str(config)
+
+
+def test_variables_are_expanded_and_paths_are_relative_to_the_file(tmp_path: Path) -> None:
+    config = write(
+        tmp_path,
+        'secret = "${KIC_SECRET}"\njunit = "out/report.xml"\ntag = ["kic-001", "auth"]\n'
+        "drc-lenient = true\n",
+    )
+    values = resolve({}, "run", environ=ENV, config_path=config)
+    assert values["secret"] == "from-the-variable"
+    assert values["junit"] == tmp_path / "out" / "report.xml"
+    assert values["tag"] == ["kic-001", "auth"]
+    assert values["drc_lenient"] is True
+
+
+def test_the_file_in_the_current_folder_is_found(tmp_path: Path, monkeypatch) -> None:
+    write(tmp_path, 'client-id = "here"\n')
+    monkeypatch.chdir(tmp_path)
+    assert resolve({}, "run", environ={})["client_id"] == "here"
+    monkeypatch.chdir(tmp_path.parent)
+    assert resolve({}, "run", environ={})["client_id"] is None
+
+
+def test_environment_lists_and_switches(tmp_path: Path) -> None:
+    environ = {
+        "KIC_CONFORMANCE_TAG": "kic-001, auth",
+        "KIC_CONFORMANCE_INSECURE": "yes",
+        "KIC_CONFORMANCE_DRC_CALLBACK_CLIENT": "drc:s3cret",
+        "KIC_CONFORMANCE_FUZZ_EXAMPLES": "50",
+    }
+    values = resolve({}, "run", environ=environ)
+    assert values["tag"] == ["kic-001", "auth"]
+    assert values["insecure"] is True
+    assert values["drc_callback_client"] == ("drc", "s3cret")
+    assert values["fuzz_examples"] == 50
+
+
+@pytest.mark.parametrize(
+    ("text", "environ", "message"),
+    [
+        ('secrett = "x"\n', {}, "unknown key 'secrett'"),
+        ('secret = "${NOPE}"\n', {}, "secret: the environment variable NOPE is not set"),
+        ("timeout = -1\n", {}, "timeout: expected a positive number"),
+        ('insecure = "yes"\n', {}, "insecure: expected true or false"),
+        ('target = "kic.example"\n', {}, "target: expected an http(s) URL"),
+        ("target = [\n", {}, "not valid TOML"),
+    ],
+)
+def test_a_bad_file_names_the_file_and_the_key(
+    tmp_path: Path, text: str, environ: dict, message: str
+) -> None:
+    config = write(tmp_path, text)
+    with pytest.raises(SettingsError) as caught:
+        resolve({}, "run", environ=environ, config_path=config)
+    assert str(config) in str(caught.value) and message in str(caught.value)
+
+
+def test_a_bad_environment_value_names_the_variable() -> None:
+    with pytest.raises(SettingsError, match="KIC_CONFORMANCE_WORKERS: expected a whole number"):
+        resolve({}, "run", environ={"KIC_CONFORMANCE_WORKERS": "many"})
+    with pytest.raises(SettingsError, match=r"KIC_CONFORMANCE_CONFIG .*no such file"):
+        resolve({}, "run", environ={"KIC_CONFORMANCE_CONFIG": "/nonexistent.toml"})
+
+
+def test_missing_options_are_named_for_the_front_end() -> None:
+    with pytest.raises(SettingsError, match=r"missing --secret .*KIC_CONFORMANCE_SECRET"):
+        require({"target": "http://x", "client_id": "c"}, ("target", "client-id", "secret"))
+    with pytest.raises(SettingsError, match="missing --kic-url, --kic-secret"):
+        require({"client_id": "c"}, ("target", "client-id", "secret"), front_end="pytest")
+
+
+def test_no_two_options_share_an_environment_variable() -> None:
+    names = [option.env for option in OPTIONS]
+    assert len(names) == len(set(names))
