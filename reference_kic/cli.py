@@ -48,10 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", required=True, help="SQLite database file (created if missing)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
-    # 4: more threads per process only add GIL contention to ordinary requests (POST klant
-    # p99 at 16 connections: 16 ms with 4, 22 ms with 8). A kic-001 write holds a thread
-    # while the DRC calls back on another; see docs/reference-kic.md for sizing.
-    serve.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
+    # Each worker reads requests on an event loop and runs them on two lanes of threads,
+    # reads and writes (zgw.wsgi_front): a DRC call-back always finds a read thread, however
+    # many writes wait for the DRC. 4 per lane: more only add contention for the interpreter
+    # lock (docs/reference-kic.md, "Serving model").
+    serve.add_argument(
+        "--threads", type=int, default=4, help="threads per lane (reads, writes) (default 4)"
+    )
     serve.add_argument("--config", help="YAML/JSON file with clients and drc credentials")
     serve.add_argument("--public-base-url", help="e.g. http://kic.example/api/v1")
     serve.add_argument(
@@ -97,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "bind": f"{args.host}:{args.port}",
         "workers": args.workers,
         "threads": args.threads,
-        "worker_class": "gthread",
+        "worker_class": "zgw.wsgi_front.FrontWorker",
         "accesslog": None,
         "timeout": 60,
     }
