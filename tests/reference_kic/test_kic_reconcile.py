@@ -31,7 +31,7 @@ from reference_kic.config import DrcCredential, KicConfig
 from reference_kic.defects import Defects
 from reference_kic.drc_sync import DrcSync
 from reference_kic.ownership import new_owner, owner_alive, process_identity
-from reference_kic.reconcile import Reconciler, Round
+from reference_kic.reconcile import MAX_BACKOFF, Reconciler, Round
 from reference_kic.remote import RemoteApis
 from reference_kic.storage import Store
 from zgw import procfs
@@ -201,7 +201,9 @@ def test_a_row_inserted_by_other_means_is_mirrored(served, drc):
     without_url = later_round(reconciler_for(served, drc))
     assert "public_base_url" in without_url.failed[row_uuid] and drc.mirrors == {}
 
-    result = later_round(reconciler_for(served, drc, public_base_url=public))
+    # The failed row backs off; a round after its back-off takes it again.
+    reconciler = reconciler_for(served, drc, public_base_url=public)
+    result = reconciler.run_once(now=time.time() + LATER + MAX_BACKOFF)
     assert result.mirrored == [row_uuid], result
     [mirror] = drc.mirrors.values()
     assert mirror == {**mirror, "object": verzoek["url"], "informatieobject": document}
@@ -279,7 +281,7 @@ def test_a_failing_drc_leaves_the_row_for_a_later_round(served, drc):
     reconciler = reconciler_for(served, drc)
     first = reconciler.run_once()
     assert "503" in first.failed[row_uuid] and drc.mirrors == {}
-    assert reconciler.run_once().waiting == 1  # released just now: it waits a settle period
+    assert reconciler.run_once() == Round()  # backing off: not even looked at
     drc.faults.clear()
     assert later_round(reconciler).mirrored == [row_uuid]
 
