@@ -1,7 +1,12 @@
-"""``reference-kic serve``: run the reference KIC under gunicorn.
+"""``reference-kic``: run the reference KIC under gunicorn, or link documents from the shell.
 
-Example: ``reference-kic serve --port 8000 --db /tmp/kic.db --config kic.yaml --workers 2``.
-Configuration mistakes end with exit code 2 and one line naming the problem.
+``reference-kic serve --port 8000 --db /tmp/kic.db --config kic.yaml`` serves the API.
+``reference-kic admin link|unlink --db /tmp/kic.db --config kic.yaml --verzoek URL
+--informatieobject URL`` relates a document to a verzoek (or removes the relation) other than
+through the API, along the same kic-001 path as the API (kic-001: "relations made elsewhere
+MUST be synchronised too"): the DRC gets its mirror, or loses it, before the command ends.
+Configuration mistakes end with exit code 2 and one line naming the problem; a link or
+unlink that is refused ends with exit code 1 and the reasons.
 """
 
 from __future__ import annotations
@@ -64,6 +69,25 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="switch on a deliberate defect (for testing the suite): " + ", ".join(DEFECTS),
     )
+    admin = commands.add_parser(
+        "admin", help="link or unlink a document and a verzoek (kic-001, like the API)"
+    )
+    actions = admin.add_subparsers(dest="action", required=True)
+    for action, text in (
+        ("link", "relate the document to the verzoek and mirror it in the document's DRC"),
+        ("unlink", "remove the relation and its mirror in the DRC"),
+    ):
+        sub = actions.add_parser(action, help=text)
+        sub.add_argument("--db", required=True, help="the KIC's SQLite database file")
+        sub.add_argument("--config", help="the KIC's YAML/JSON file (its drc credentials)")
+        sub.add_argument(
+            "--public-base-url",
+            help="the KIC's API root (default: taken from the verzoek URL)",
+        )
+        sub.add_argument("--verzoek", required=True, metavar="URL", help="the verzoek's URL")
+        sub.add_argument(
+            "--informatieobject", required=True, metavar="URL", help="the document's URL"
+        )
     return parser
 
 
@@ -73,7 +97,7 @@ def load_config(args: argparse.Namespace) -> KicConfig:
         config = KicConfig.from_file(args.config, **overrides)
     else:
         config = KicConfig.from_mapping({}, source="command line", **overrides)
-    if args.defect:
+    if getattr(args, "defect", None):
         # replace() re-runs the dataclass checks, so unknown names are refused here too.
         config = dataclasses.replace(config, defects=config.defects | set(args.defect))
     return config
@@ -81,6 +105,8 @@ def load_config(args: argparse.Namespace) -> KicConfig:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "admin":
+        return admin(args)
     if not 0 < args.port < 65536:
         print(f"reference-kic: --port {args.port} is not a TCP port", file=sys.stderr)
         return 2
@@ -113,3 +139,64 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def admin(args: argparse.Namespace) -> int:
+    """``admin link`` / ``admin unlink``: the kic-001 service, without the HTTP layer."""
+    from zgw.errors import ApiError
+
+    from .kinds import MIRRORED
+    from .remote import RemoteApis
+    from .service import KicService
+    from .storage import Store
+    from .urls import API_PREFIX
+
+    try:
+        config = dataclasses.replace(load_config(args), reconcile_interval=0)
+        store = Store(config.db_path)
+    except (ConfigError, StorageError) as exc:
+        print(f"reference-kic: {exc}", file=sys.stderr)
+        return 2
+    base = config.public_base_url or _api_root_of(args.verzoek, API_PREFIX)
+    if base is None:
+        print(
+            f"reference-kic: --verzoek {args.verzoek!r} is not a verzoek URL of this KIC "
+            f"(expected .../{API_PREFIX.strip('/')}/verzoeken/<uuid>)",
+            file=sys.stderr,
+        )
+        return 2
+    service = KicService(config, store, RemoteApis(config))
+    body = {"verzoek": args.verzoek, "informatieobject": args.informatieobject}
+    try:
+        if args.action == "link":
+            created = service.create(MIRRORED, body, base)
+            print(f"linked: {base}/{MIRRORED.collection}/{created['uuid']}")
+            return 0
+        row = _relation(store, args.verzoek, args.informatieobject)
+        if row is None:
+            print("reference-kic: no such relation (nothing to unlink)", file=sys.stderr)
+            return 1
+        service.delete(MIRRORED, row, base)
+        print(f"unlinked: {base}/{MIRRORED.collection}/{row}")
+        return 0
+    except ApiError as exc:
+        reasons = [f"{p.name}: {p.reason} ({p.code})" for p in getattr(exc, "invalid_params", [])]
+        print(f"reference-kic: {args.action} refused: {exc.detail}", file=sys.stderr)
+        for reason in reasons:
+            print(f"  {reason}", file=sys.stderr)
+        return 1
+
+
+def _api_root_of(verzoek_url: str, prefix: str) -> str | None:
+    """The API root a verzoek URL lives under (``<scheme>://<host>/api/v1``), or None."""
+    head, found, _ = verzoek_url.rpartition(f"{prefix}/verzoeken/")
+    return f"{head}{prefix}" if found and head.startswith(("http://", "https://")) else None
+
+
+def _relation(store: Any, verzoek_url: str, document_url: str) -> str | None:
+    """The uuid of the visible relation of the verzoek URL and the document, if any."""
+    from .kinds import MIRRORED
+
+    verzoek = verzoek_url.rstrip("/").rsplit("/", 1)[-1]
+    rows = store.list(MIRRORED.collection, {"verzoek": verzoek, "informatieobject": document_url})
+    return rows[0]["uuid"] if rows else None
