@@ -197,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
         default="front",
         help="front: reference-kic serve as shipped; gthread: gunicorn's threaded worker",
     )
+    parser.add_argument(
+        "--threads", type=int, default=4, help="with --serving gthread: threads per worker"
+    )
     args = parser.parse_args(argv)
     seconds = 1.0 if args.quick else args.seconds
     headers = auth_header()
@@ -211,8 +214,11 @@ def main(argv: list[str] | None = None) -> int:
         try:
             config = write_kic_config(workdir / "kic-config.json", drc.url)
             if args.serving == "gthread":
-                kic = start_kic_gthread(workdir, db, config)
-                print("Reference KIC: gunicorn -k gthread, 2 workers x 4 threads (before issue 13)")
+                kic = start_kic_gthread(workdir, db, config, threads=args.threads)
+                print(
+                    f"Reference KIC: gunicorn -k gthread, 2 workers x {args.threads} threads "
+                    "(the serving model before issue 13)"
+                )
             else:
                 kic = start_kic(workdir, db, config)
                 print("Reference KIC: reference-kic serve with its defaults (2 workers)")
