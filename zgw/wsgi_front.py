@@ -51,6 +51,9 @@ WsgiApp = Callable[..., Iterable[bytes]]
 
 #: Methods served on the read lane; a handler of these never calls a peer that calls back.
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: WSGI environ key of a callable that closes the connection without any answer once the app
+#: returns (the mock DRC's ``drop`` fault); the app's own answer is then never sent.
+DROP_CONNECTION = "zgw.drop_connection"
 _READ_BYTES = 65_536
 
 
@@ -97,9 +100,12 @@ class _Refused(Exception):
 
 @dataclass
 class _Reply:
+    """A whole answer: WSGI status line, headers and body; ``dropped``: send nothing, close."""
+
     status: str
     headers: list[tuple[str, str]]
     body: bytes
+    dropped: bool = False
 
 
 class _Lane:
@@ -111,8 +117,9 @@ class _Lane:
         self.admitted = 0
 
 
-def problem(status: int, title: str, detail: str) -> _Reply:
+def _problem(status: int, detail: str) -> _Reply:
     """A small application/problem+json answer produced by the front itself."""
+    title = _TITLES[status]
     body = json.dumps(
         {
             "type": "",
@@ -204,28 +211,18 @@ class Front:
         while not self.stopping:
             try:
                 request = await self._head(conn, reader, writer, first=first)
-            except _Refused as refused:
-                await self._send(
-                    conn,
-                    writer,
-                    problem(refused.status, _TITLES[refused.status], refused.detail),
-                    head=False,
-                )
-                return
-            if request is None:
-                return  # closed by the client between requests
-            first = False
-            try:
+                if request is None:
+                    return  # closed by the client between requests
+                first = False
                 body = await self._body(conn, reader, writer, loop.time())
             except _Refused as refused:
-                await self._send(
-                    conn,
-                    writer,
-                    problem(refused.status, _TITLES[refused.status], refused.detail),
-                    head=False,
-                )
+                # The request cannot be read to its end: answer, then close the connection.
+                reply = _problem(refused.status, refused.detail)
+                await self._send(conn, writer, reply, head=False)
                 return
             reply = await self._dispatch(request, body, writer)
+            if reply.dropped:
+                return  # closed without an answer, as the app asked
             await self._send(conn, writer, reply, head=request.method == b"HEAD")
             if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
                 return
@@ -330,9 +327,8 @@ class Front:
         method = request.method.decode("ascii", "replace")
         lane = self.reads if method in READ_METHODS else self.writes
         if lane.limit is not None and lane.admitted >= lane.limit:
-            return problem(
+            return _problem(
                 503,
-                _TITLES[503],
                 f"{lane.admitted} writes are in progress or waiting; retry in a second.",
             )
         environ = self._environ(request, body, writer)
@@ -389,6 +385,8 @@ class Front:
         """Run the app in a lane's thread and collect its whole answer."""
         started: list[Any] = []
         chunks: list[bytes] = []
+        dropped = threading.Event()
+        environ[DROP_CONNECTION] = dropped.set
 
         def start_response(
             status: str, headers: list[tuple[str, str]], exc_info: Any = None
@@ -410,9 +408,11 @@ class Front:
             log.exception(
                 "the application failed on %s %s", environ["REQUEST_METHOD"], environ["PATH_INFO"]
             )
-            return problem(500, _TITLES[500], "The server failed to answer this request.")
+            return _problem(500, "The server failed to answer this request.")
+        if dropped.is_set():
+            return _Reply("500 Dropped", [], b"", dropped=True)
         if not started:
-            return problem(500, _TITLES[500], "The application gave no status.")
+            return _problem(500, "The application gave no status.")
         return _Reply(started[0], started[1], b"".join(chunks))
 
     # -- answering ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from zgw.wsgi_front import Limits, serve_in_thread
+from zgw.wsgi_front import DROP_CONNECTION, Limits, serve_in_thread
 
 
 def echo_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
@@ -256,3 +256,16 @@ def test_bodiless_statuses_carry_no_body(status: int):
         second.read()
         conn.close()
     assert first.status == second.status == status
+
+
+def test_an_app_can_drop_the_connection_without_an_answer():
+    def dropping_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        environ[DROP_CONNECTION]()
+        start_response("200 OK", [])
+        return [b"never sent"]
+
+    with serve_in_thread(dropping_app) as server:
+        sock = _raw(server.url)
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert _read_all(sock) == b""
+        sock.close()
