@@ -19,9 +19,15 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from zgw.errors import ApiError
+
 from .config import ConfigError, KicConfig
 from .defects import DEFECTS
-from .storage import StorageError
+from .kinds import MIRRORED
+from .remote import RemoteApis
+from .service import KicService
+from .storage import StorageError, Store
+from .urls import API_PREFIX
 
 
 class _GunicornServer(BaseApplication):
@@ -116,8 +122,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(args)
         # Fail here, once, with a clear message rather than in every worker.
-        from .storage import Store
-
         Store(config.db_path)
     except (ConfigError, StorageError) as exc:
         print(f"reference-kic: {exc}", file=sys.stderr)
@@ -137,20 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def admin(args: argparse.Namespace) -> int:
     """``admin link`` / ``admin unlink``: the kic-001 service, without the HTTP layer."""
-    from zgw.errors import ApiError
-
-    from .kinds import MIRRORED
-    from .remote import RemoteApis
-    from .service import KicService
-    from .storage import Store
-    from .urls import API_PREFIX
-
     try:
         config = dataclasses.replace(load_config(args), reconcile_interval=0)
         store = Store(config.db_path)
@@ -193,10 +185,12 @@ def _api_root_of(verzoek_url: str, prefix: str) -> str | None:
     return f"{head}{prefix}" if found and head.startswith(("http://", "https://")) else None
 
 
-def _relation(store: Any, verzoek_url: str, document_url: str) -> str | None:
+def _relation(store: Store, verzoek_url: str, document_url: str) -> str | None:
     """The uuid of the visible relation of the verzoek URL and the document, if any."""
-    from .kinds import MIRRORED
-
     verzoek = verzoek_url.rstrip("/").rsplit("/", 1)[-1]
     rows = store.list(MIRRORED.collection, {"verzoek": verzoek, "informatieobject": document_url})
     return rows[0]["uuid"] if rows else None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
