@@ -44,3 +44,10 @@ def at_most(label: str, measured: float, target: float, unit: str) -> str:
         f"  TARGET MISSED: {label} {measured:.2f} {unit} > {target:g} {unit} "
         f"(over by {over:.2f} {unit}, {measured / target:.1f}x the target)"
     )
+
+
+def none(label: str, count: int) -> str:
+    """A verdict for a target of zero (errors, orphans)."""
+    if count == 0:
+        return f"  target met   : {label}: 0"
+    return f"  TARGET MISSED: {label}: {count} (target 0)"

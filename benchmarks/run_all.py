@@ -1,9 +1,10 @@
 """Run every benchmark once and print one report (optionally also as Markdown).
 
-Order: reference KIC throughput, cost growth, demo wall time, mock DRC latency, fuzz phase
-versus schemathesis. Each runs as its own process with this interpreter, one after the
-other, so they never compete for the CPU. The report starts with the machine (cores, memory,
-CPU model, Python) and the commit. Benchmarks print figures; nothing here asserts.
+Order: reference KIC throughput, kic-001 under concurrency (and slow clients), cost growth,
+demo wall time, mock DRC latency, fuzz phase versus schemathesis. Each runs as its own
+process with this interpreter, one after the other, so they never compete for the CPU. The
+report starts with the machine (cores, memory, CPU model, Python) and the commit.
+Benchmarks print figures; nothing here asserts.
 
     .venv/bin/python benchmarks/run_all.py [--quick] [--markdown docs/figures.md]
 """
@@ -27,6 +28,7 @@ ROOT = HERE.parent
 #: (script, arguments for a full run, arguments for --quick)
 BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("kic_throughput.py", [], ["--quick"]),
+    ("kic_concurrency.py", [], ["--quick"]),
     ("cost_growth.py", [], ["--sizes", "1000,10000"]),
     ("demo_walltime.py", [], ["--skip-pytest"]),
     ("mock_drc_latency.py", [], ["--requests", "100"]),

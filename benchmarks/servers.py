@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from zgw.jwt import bearer
-from zgw.serving import ServerProcess, start_server_process
+from zgw.serving import ServerProcess, free_port, start_server_process
 
 BIN = Path(sys.executable).parent
 CLIENT_ID, SECRET = "bench", "bench-secret"
@@ -95,6 +95,30 @@ def start_kic(
     return start_server_process("kic", command, workdir, ready_path="/api/v1/klanten")
 
 
+def start_kic_gthread(
+    workdir: Path, db: Path, config: Path, workers: int = 2, threads: int = 4
+) -> ServerProcess:
+    """The KIC app under gunicorn's threaded worker (``-k gthread``, a thread per request), as
+    ``reference-kic serve`` ran it before issue 13; for comparing serving models."""
+
+    def command(port: int) -> list[str]:
+        return [
+            str(BIN / "gunicorn"), "-k", "gthread", "-w", str(workers), "--threads",
+            str(threads), "-b", f"127.0.0.1:{port}", "--no-control-socket",
+            "reference_kic.app:get_app()",
+        ]  # fmt: skip
+
+    port = free_port()
+    env = {
+        "KIC_DB": str(db),
+        "KIC_CONFIG": str(config),
+        "KIC_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}/api/v1",
+    }
+    return start_server_process(
+        "kic-gthread", command, workdir, ready_path="/api/v1/klanten", port=port, env=env
+    )
+
+
 @contextlib.contextmanager
 def kic_and_drc(
     workdir: Path,
@@ -121,6 +145,11 @@ def kic_and_drc(
 def auth_header() -> dict[str, str]:
     """Headers with a token for the benchmark client (valid for the max token age: 1 h)."""
     return {"Authorization": bearer(CLIENT_ID, SECRET), "Accept": "application/json"}
+
+
+def drc_auth_header() -> dict[str, str]:
+    """Headers with a token the mock DRC trusts (the KIC's client)."""
+    return {"Authorization": bearer(DRC_CLIENT, DRC_SECRET), "Accept": "application/json"}
 
 
 KLANT = {

@@ -405,10 +405,17 @@ class CallbackDoctor:
                 for entry in entries
                 for callback in entry.get("callbacks") or []
                 if callback.get("outcome") in FAILED_CALLBACKS
+                or (wait and self._waited_long(callback))
             ]
             if failed or time.monotonic() >= deadline:
                 return failed
             time.sleep(WAIT_PAUSE)
+
+    def _waited_long(self, callback: dict[str, Any]) -> bool:
+        """A call-back answered, but only after half the harness's timeout or more: it waited
+        for a free worker while a step of the scenario timed out."""
+        elapsed = callback.get("elapsed_ms") or 0
+        return elapsed >= self.context.config.timeout * 1000 / 2
 
     def _explain(self, callback: dict[str, Any], exchange_index: int | None) -> CheckResult:
         config = self.context.config
@@ -418,7 +425,12 @@ class CallbackDoctor:
             f"the mock DRC's call-back into your KIC ({callback.get('url')}) failed: {outcome}, "
             f"{what}, after {callback.get('elapsed_ms')} ms"
         )
-        if outcome == "unreachable":
+        if outcome not in FAILED_CALLBACKS:
+            message = (
+                f"the mock DRC's call-back into your KIC ({callback.get('url')}) was answered "
+                f"only after {callback.get('elapsed_ms')} ms, while a step timed out"
+            )
+        if outcome == "unreachable" or outcome not in FAILED_CALLBACKS:
             message += (
                 ". This looks like call-back starvation: a kic-001 write holds a worker (or "
                 "thread) of your KIC while the DRC calls your KIC back, and the call-back "

@@ -1,7 +1,8 @@
 """``mock-drc``: the command line of the mock DRC.
 
-``mock-drc serve --port N`` runs it under gunicorn with one worker process and several
-threads (gthread), so the state stays in one process and consistent across threads.
+``mock-drc serve --port N`` runs it under gunicorn with one worker process, so the state
+stays in one process and consistent across threads. The worker reads requests on an event
+loop and runs them on threads (:mod:`zgw.wsgi_front`): a slow or idle client holds no thread.
 Without ``--client``, the mock trusts ``kic:kic-secret`` (every scope). Bad arguments give a
 clear message and exit status 2.
 """
@@ -88,7 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="credentials of the JWT sent when calling the KIC back "
         "(default mock-drc:mock-drc-secret)",
     )
-    serve.add_argument("--threads", type=_threads, default=8, help="worker threads (default 8)")
+    serve.add_argument(
+        "--threads", type=_threads, default=8, help="threads per lane (reads, writes) (default 8)"
+    )
     serve.add_argument(
         "--public-base-url",
         type=_url,
@@ -131,7 +134,7 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             settings = {
                 "bind": f"{args.host}:{args.port}",
                 "workers": 1,
-                "worker_class": "gthread",
+                "worker_class": "zgw.wsgi_front.FrontWorker",
                 "threads": args.threads,
                 "graceful_timeout": 3,
                 "post_worker_init": announce,

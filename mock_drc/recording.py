@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import io
 import json
 import logging
@@ -28,6 +29,7 @@ from mock_drc.paths import CONTROL_ROOT
 from mock_drc.store import DrcState
 from zgw.bodies import BodyError, as_api_error, connection_socket, parse_json, read_request_body
 from zgw.errors import ApiError, fout_body
+from zgw.wsgi_front import DROP_CONNECTION
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +80,10 @@ class RecordingMiddleware:
         context.callbacks = []
         # Found before the body is read, because reading replaces wsgi.input.
         connection = connection_socket(req.env)
+        # Under zgw.wsgi_front (mock-drc serve) the front closes the connection itself.
+        drop = req.env.get(DROP_CONNECTION)
+        if not callable(drop) and connection is not None:
+            drop = functools.partial(drop_connection, connection)
         try:
             context.raw_body = read_request_body(
                 req.env, max_bytes=MAX_BODY_BYTES, timeout=self.config.body_timeout
@@ -96,14 +102,14 @@ class RecordingMiddleware:
         if fault["delay"]:
             time.sleep(fault["delay"])
         if fault["drop"]:
-            if connection is None:
+            if not callable(drop):
                 raise ApiError(
                     502, "drop-unsupported", "This WSGI server does not expose the connection."
                 )
             # Journal first: the client may look at the journal the moment it sees the drop.
             self._record(req, status=None)
             context.journaled = False
-            drop_connection(connection)
+            drop()
             resp.complete = True
         elif fault["status"] is not None:
             self._answer_with_fault(req, resp, fault)

@@ -52,7 +52,7 @@ class KicRuntime:
             # settle: just over one DRC timeout, so a request the DRC still works on ends first.
             self.reconciler = Reconciler(
                 self.service.drc,
-                settle=config.http_timeout + 1.0,
+                settle=self.service.drc.settle_seconds,
                 stale=max(120.0, 10 * config.http_timeout),
             )
         self._stop = threading.Event()

@@ -1,8 +1,13 @@
-"""``reference-kic serve``: run the reference KIC under gunicorn.
+"""``reference-kic``: run the reference KIC under gunicorn, or link documents from the shell.
 
-Example: ``reference-kic serve --port 8000 --db /tmp/kic.db --config kic.yaml --workers 2``;
+``reference-kic serve --port 8000 --db /tmp/kic.db --config kic.yaml`` serves the API.
+``reference-kic admin link|unlink --db /tmp/kic.db --config kic.yaml --verzoek URL
+--informatieobject URL`` relates a document to a verzoek (or removes the relation) other than
+through the API, along the same kic-001 path as the API (kic-001: "relations made elsewhere
+MUST be synchronised too"): the DRC gets its mirror, or loses it, before the command ends.
 ``--profile vng`` answers like the VNG reference implementation (see profiles.py).
-Configuration mistakes end with exit code 2 and one line naming the problem.
+Configuration mistakes end with exit code 2 and one line naming the problem; a link or
+unlink that is refused ends with exit code 1 and the reasons.
 """
 
 from __future__ import annotations
@@ -16,12 +21,17 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from zgw.errors import ApiError
 from zgw.serving import listen_problem
 
 from .config import ConfigError, KicConfig
 from .defects import DEFECTS
+from .kinds import MIRRORED
 from .profiles import PROFILES
-from .storage import StorageError
+from .remote import RemoteApis
+from .service import KicService
+from .storage import StorageError, Store
+from .urls import API_PREFIX
 
 
 class _GunicornServer(BaseApplication):
@@ -56,10 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", required=True, help="SQLite database file (created if missing)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
-    # 4: more threads per process only add GIL contention to ordinary requests (POST klant
-    # p99 at 16 connections: 16 ms with 4, 22 ms with 8). A kic-001 write holds a thread
-    # while the DRC calls back on another; see docs/reference-kic.md for sizing.
-    serve.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
+    # Each worker reads requests on an event loop and runs them on two lanes of threads,
+    # reads and writes (zgw.wsgi_front): a DRC call-back always finds a read thread, however
+    # many writes wait for the DRC. 4 per lane: more only add contention for the interpreter
+    # lock (docs/reference-kic.md, "Serving model").
+    serve.add_argument(
+        "--threads", type=int, default=4, help="threads per lane (reads, writes) (default 4)"
+    )
     serve.add_argument("--config", help="YAML/JSON file with clients and drc credentials")
     serve.add_argument("--public-base-url", help="e.g. http://kic.example/api/v1")
     serve.add_argument(
@@ -76,6 +89,25 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="switch on a deliberate defect (for testing the suite): " + ", ".join(DEFECTS),
     )
+    admin = commands.add_parser(
+        "admin", help="link or unlink a document and a verzoek (kic-001, like the API)"
+    )
+    actions = admin.add_subparsers(dest="action", required=True)
+    for action, text in (
+        ("link", "relate the document to the verzoek and mirror it in the document's DRC"),
+        ("unlink", "remove the relation and its mirror in the DRC"),
+    ):
+        sub = actions.add_parser(action, help=text)
+        sub.add_argument("--db", required=True, help="the KIC's SQLite database file")
+        sub.add_argument("--config", help="the KIC's YAML/JSON file (its drc credentials)")
+        sub.add_argument(
+            "--public-base-url",
+            help="the KIC's API root (default: taken from the verzoek URL)",
+        )
+        sub.add_argument("--verzoek", required=True, metavar="URL", help="the verzoek's URL")
+        sub.add_argument(
+            "--informatieobject", required=True, metavar="URL", help="the document's URL"
+        )
     return parser
 
 
@@ -85,16 +117,18 @@ def load_config(args: argparse.Namespace) -> KicConfig:
         config = KicConfig.from_file(args.config, **overrides)
     else:
         config = KicConfig.from_mapping({}, source="command line", **overrides)
-    if args.defect:
+    if getattr(args, "defect", None):
         # replace() re-runs the dataclass checks, so unknown names are refused here too.
         config = dataclasses.replace(config, defects=config.defects | set(args.defect))
-    if args.profile:
+    if getattr(args, "profile", None):
         config = dataclasses.replace(config, profile=args.profile)
     return config
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "admin":
+        return admin(args)
     if not 0 < args.port < 65536:
         print(f"reference-kic: --port {args.port} is not a TCP port", file=sys.stderr)
         return 2
@@ -108,8 +142,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(args)
         # Fail here, once, with a clear message rather than in every worker.
-        from .storage import Store
-
         Store(config.db_path)
     except (ConfigError, StorageError) as exc:
         print(f"reference-kic: {exc}", file=sys.stderr)
@@ -118,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "bind": f"{args.host}:{args.port}",
         "workers": args.workers,
         "threads": args.threads,
-        "worker_class": "gthread",
+        "worker_class": "zgw.wsgi_front.FrontWorker",
         "accesslog": None,
         "timeout": 60,
     }
@@ -127,6 +159,57 @@ def main(argv: Sequence[str] | None = None) -> int:
     options["control_socket_disable"] = True
     _GunicornServer(config, options).run()
     return 0
+
+
+def admin(args: argparse.Namespace) -> int:
+    """``admin link`` / ``admin unlink``: the kic-001 service, without the HTTP layer."""
+    try:
+        config = dataclasses.replace(load_config(args), reconcile_interval=0)
+        store = Store(config.db_path)
+    except (ConfigError, StorageError) as exc:
+        print(f"reference-kic: {exc}", file=sys.stderr)
+        return 2
+    base = config.public_base_url or _api_root_of(args.verzoek, API_PREFIX)
+    if base is None:
+        print(
+            f"reference-kic: --verzoek {args.verzoek!r} is not a verzoek URL of this KIC "
+            f"(expected .../{API_PREFIX.strip('/')}/verzoeken/<uuid>)",
+            file=sys.stderr,
+        )
+        return 2
+    service = KicService(config, store, RemoteApis(config))
+    body = {"verzoek": args.verzoek, "informatieobject": args.informatieobject}
+    try:
+        if args.action == "link":
+            created = service.create(MIRRORED, body, base)
+            print(f"linked: {base}/{MIRRORED.collection}/{created['uuid']}")
+            return 0
+        row = _relation(store, args.verzoek, args.informatieobject)
+        if row is None:
+            print("reference-kic: no such relation (nothing to unlink)", file=sys.stderr)
+            return 1
+        service.delete(MIRRORED, row, base)
+        print(f"unlinked: {base}/{MIRRORED.collection}/{row}")
+        return 0
+    except ApiError as exc:
+        reasons = [f"{p.name}: {p.reason} ({p.code})" for p in getattr(exc, "invalid_params", [])]
+        print(f"reference-kic: {args.action} refused: {exc.detail}", file=sys.stderr)
+        for reason in reasons:
+            print(f"  {reason}", file=sys.stderr)
+        return 1
+
+
+def _api_root_of(verzoek_url: str, prefix: str) -> str | None:
+    """The API root a verzoek URL lives under (``<scheme>://<host>/api/v1``), or None."""
+    head, found, _ = verzoek_url.rpartition(f"{prefix}/verzoeken/")
+    return f"{head}{prefix}" if found and head.startswith(("http://", "https://")) else None
+
+
+def _relation(store: Store, verzoek_url: str, document_url: str) -> str | None:
+    """The uuid of the visible relation of the verzoek URL and the document, if any."""
+    verzoek = verzoek_url.rstrip("/").rsplit("/", 1)[-1]
+    rows = store.list(MIRRORED.collection, {"verzoek": verzoek, "informatieobject": document_url})
+    return rows[0]["uuid"] if rows else None
 
 
 if __name__ == "__main__":

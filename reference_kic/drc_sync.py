@@ -12,6 +12,13 @@ delete: hide the rows (committed: every worker stops listing them) -> delete the
         delete the rows (plus the cascading parent) in one transaction -> (DRC failed) show
         the rows again, put back mirrors that are gone, answer 409.
 
+A delete may overtake a create (or a reconciler's repair) of the same row that is still under
+way: the DRC may have called back before the row was hidden and store its mirror only after
+the delete listed the mirrors. The delete then records the pair in ``vio_touched``; once the
+DRC had time to finish, the reconciler lists the pair's mirrors again and removes any that no
+row explains. A create whose verzoek is deleted meanwhile is refused with 400, like a create
+naming an unknown verzoek.
+
 A timeout or dropped connection says nothing about what the DRC did, so every failure is
 followed by a look at the DRC's mirrors of the pair. What cannot be settled during the
 request (the DRC unreachable, the process killed) is recorded in the row (``sync``: the
@@ -39,7 +46,7 @@ from .kinds import MIRRORED
 from .ownership import new_owner
 from .remote import RemoteApis, RemoteUnavailable, api_root_before, list_items
 from .rules import NON_FIELD
-from .storage import Store
+from .storage import TOUCHED_TABLE, Store
 from .urls import resource_url
 
 log = logging.getLogger(__name__)
@@ -69,6 +76,18 @@ def _excerpt(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+def _gone_links(conn: sqlite3.Connection, stored: dict[str, Any]) -> list[InvalidParam]:
+    """The reference's ``does_not_exist`` for each local link of ``stored`` that is gone."""
+    problems = []
+    for name, target in MIRRORED.links.items():
+        found = conn.execute(f"SELECT 1 FROM {target} WHERE uuid = ?", (stored.get(name),))
+        if found.fetchone() is None:
+            problems.append(
+                InvalidParam(name, "does_not_exist", "Ongeldige hyperlink - Object bestaat niet.")
+            )
+    return problems or [InvalidParam(NON_FIELD, "invalid", "The relation could not be stored.")]
+
+
 def _refused(action: str, exc: Exception, consequence: str) -> ValidationFailed:
     return ValidationFailed(
         [
@@ -77,6 +96,11 @@ def _refused(action: str, exc: Exception, consequence: str) -> ValidationFailed:
             )
         ]
     )
+
+
+def settle_time(http_timeout: float) -> float:
+    """How long the DRC may still work on a request of ours: just over one DRC timeout."""
+    return http_timeout + 1.0
 
 
 class DrcSync:
@@ -88,11 +112,15 @@ class DrcSync:
         remote: RemoteApis,
         defects: Defects,
         public_base_url: str | None = None,
+        *,
+        settle: float = 11.0,
     ) -> None:
         self.store = store
         self.remote = remote
         self.defects = defects
         self.public_base_url = public_base_url
+        #: Seconds after which the DRC has finished any request of ours still under way.
+        self.settle_seconds = settle
 
     # -- create -----------------------------------------------------------------------------
     def create(self, data: dict[str, Any], base: str) -> dict[str, Any]:
@@ -131,7 +159,12 @@ class DrcSync:
                 if duplicate is not None:
                     note = "(The existing relation is being deleted; retry shortly.)"
                     raise ValidationFailed([unique.problem(note if duplicate.hidden else "")])
-            Store.insert(conn, TABLE, uuid, stored)
+            try:
+                Store.insert(conn, TABLE, uuid, stored)
+            except sqlite3.IntegrityError:
+                # The verzoek was deleted after the request checked it: the same answer as
+                # for a verzoek that never existed.
+                raise ValidationFailed(_gone_links(conn, stored)) from None
             conn.execute(
                 f"UPDATE {TABLE} SET sync = ?, sync_owner = ?, sync_since = ? WHERE uuid = ?",
                 (MIRROR if owner else None, owner, time.time(), uuid),
@@ -202,7 +235,7 @@ class DrcSync:
         hide = bool(uuids) and not self.defects.delete_mirror_while_visible
         leaving = self._hidden(uuids)
         if hide:
-            self._mark(uuids, sync=UNMIRROR, hidden=True, owner=owner)
+            self._hide_for_delete(rows, owner)
         removed: list[dict[str, Any]] = []
         try:
             if not self.defects.delete_mirror_skipped:
@@ -229,6 +262,38 @@ class DrcSync:
                 "conflict",
                 "A verzoekinformatieobject was added while deleting; nothing was deleted. Retry.",
             ) from None
+
+    def _hide_for_delete(self, rows: list[dict[str, Any]], owner: str) -> None:
+        """Hide ``rows`` for their delete, which takes them over from whoever had them.
+
+        A row with DRC work under way or unsettled (``sync`` set: a create, a repair, an
+        uncertain POST) may get its mirror in the DRC after this delete has looked: its pair
+        is recorded for the reconciler.
+        """
+        now = time.time()
+        with self.store.write() as conn:
+            for row in rows:
+                found = conn.execute(
+                    f"SELECT sync FROM {TABLE} WHERE uuid = ?", (row["uuid"],)
+                ).fetchone()
+                if found is not None and found[0] is not None:
+                    self._touch(conn, row, now)
+                conn.execute(
+                    f"UPDATE {TABLE} SET hidden = 1, sync = ?, sync_owner = ?, sync_since = ?, "
+                    "sync_due = NULL, sync_attempts = 0 WHERE uuid = ?",
+                    (UNMIRROR, owner, now, row["uuid"]),
+                )
+
+    def _touch(self, conn: sqlite3.Connection, row: dict[str, Any], now: float) -> None:
+        mirror_object = self.mirror_object(row)
+        if mirror_object is None or not isinstance(row.get("informatieobject"), str):
+            return
+        conn.execute(
+            f"INSERT INTO {TOUCHED_TABLE} (mirror_object, informatieobject, due) VALUES (?, ?, ?) "
+            "ON CONFLICT (mirror_object, informatieobject) DO UPDATE SET due = excluded.due, "
+            "attempts = 0",
+            (mirror_object, row["informatieobject"], now + self.settle_seconds),
+        )
 
     def _delete_mirror(self, row: dict[str, Any]) -> None:
         """Delete the mirror(s) of ``row``; a failure is re-checked before it counts."""
@@ -316,6 +381,29 @@ class DrcSync:
                 f"DELETE FROM {TABLE} WHERE uuid = ? AND sync_owner = ?", (row["uuid"], owner)
             )
 
+    def pair_mirrors(self, mirror_object: str, informatieobject: str) -> list[str]:
+        """URLs of the DRC's mirrors of the pair (verzoek URL, document URL)."""
+        mirrors = self._list_mirrors(
+            {"mirrorObject": mirror_object, "informatieobject": informatieobject}
+        )
+        urls = [m.get("url") for m in mirrors if isinstance(m, dict)]
+        if len(urls) != len(mirrors) or not all(isinstance(url, str) for url in urls):
+            raise MirrorFailed("a mirror in the DRC's list has no url")
+        return urls  # type: ignore[return-value]
+
+    def delete_mirror_url(self, url: str) -> None:
+        """Delete one mirror by its URL (gone already counts as deleted)."""
+        response = self._call("DELETE", url)
+        if response.status_code not in (204, 404):
+            raise MirrorFailed(
+                f"the DRC refused to delete the mirror with HTTP {response.status_code} "
+                f"({_excerpt(response.text)})"
+            )
+
+    def drc_root(self, document_url: str) -> str | None:
+        """The DRC API root serving ``document_url`` (None when it cannot be derived)."""
+        return api_root_before(document_url, DOCUMENT_RESOURCE)
+
     def mirror_object(self, row: dict[str, Any]) -> str | None:
         """The URL the mirror's ``object`` carries: stored at create, else the public URL."""
         if isinstance(row.get("mirrorObject"), str):
@@ -347,8 +435,8 @@ class DrcSync:
         with self.store.write() as conn:
             for uuid in uuids:
                 conn.execute(
-                    f"UPDATE {TABLE} SET hidden = ?, sync = ?, sync_owner = ?, sync_since = ? "
-                    f"WHERE uuid = ?{condition}",
+                    f"UPDATE {TABLE} SET hidden = ?, sync = ?, sync_owner = ?, sync_since = ?, "
+                    f"sync_due = NULL, sync_attempts = 0 WHERE uuid = ?{condition}",
                     (int(hidden), sync, owner, time.time(), uuid)
                     + (() if held_by is None else (held_by,)),
                 )
@@ -356,6 +444,16 @@ class DrcSync:
     def settle(self, uuid: str, owner: str) -> None:
         """The row's mirror is confirmed: nothing left to do for it."""
         self._mark([uuid], sync=None, hidden=False, owner=None, held_by=owner)
+
+    def retry_later(self, uuid: str, owner: str, due: float, *, failed: bool = True) -> None:
+        """Leave the row to the reconciler again, not before ``due`` (time.time()); ``failed``
+        counts an attempt (the reconciler's back-off grows with them)."""
+        with self.store.write() as conn:
+            conn.execute(
+                f"UPDATE {TABLE} SET sync_owner = NULL, sync_since = ?, sync_due = ?, "
+                "sync_attempts = sync_attempts + ? WHERE uuid = ? AND sync_owner = ?",
+                (time.time(), due, int(failed), uuid, owner),
+            )
 
     def release(self, uuid: str, owner: str) -> None:
         """Leave the row's unfinished state to the reconciler (from now on)."""

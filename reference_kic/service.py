@@ -15,7 +15,7 @@ from typing import Any
 from zgw.errors import ApiError, ValidationFailed
 
 from .config import KicConfig
-from .drc_sync import DrcSync
+from .drc_sync import DrcSync, settle_time
 from .kinds import MIRRORED, Kind, link_chain
 from .preparation import Preparer
 from .remote import RemoteApis
@@ -36,7 +36,13 @@ class KicService:
         self.store = store
         self.defects = config.defects
         self.preparer = Preparer(store, config.defects)
-        self.drc = DrcSync(store, remote, config.defects, config.public_base_url)
+        self.drc = DrcSync(
+            store,
+            remote,
+            config.defects,
+            config.public_base_url,
+            settle=settle_time(config.http_timeout),
+        )
         self.zaken = ZaakRelations(remote)
 
     # -- create -----------------------------------------------------------------------------

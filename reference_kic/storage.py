@@ -44,14 +44,29 @@ _COMMON_COLUMNS = (
 #: The kic-001 bookkeeping of a verzoekinformatieobject (see drc_sync.py): ``sync`` is NULL
 #: once the DRC mirror is confirmed, 'mirror' while it must be made or checked, 'unmirror'
 #: while the row (hidden) waits for its mirror to go. A row inserted by any other means than
-#: the service gets 'mirror' by default, so the reconciler mirrors it too.
+#: the service gets 'mirror' by default, so the reconciler mirrors it too. ``sync_due`` and
+#: ``sync_attempts``: the reconciler's back-off for a row whose DRC work keeps failing.
 _SYNC_COLUMNS = {
     "sync": "TEXT DEFAULT 'mirror'",
     "sync_owner": "TEXT",
     "sync_since": "REAL",
+    "sync_due": "REAL",
+    "sync_attempts": "INTEGER NOT NULL DEFAULT 0",
 }
-_SYNC_INDEX = (
-    f"CREATE INDEX IF NOT EXISTS vio_sync ON {MIRRORED.collection}(sync) WHERE sync IS NOT NULL"
+_SYNC_INDEXES = (
+    f"CREATE INDEX IF NOT EXISTS vio_sync ON {MIRRORED.collection}(sync) WHERE sync IS NOT NULL;"
+    f"CREATE INDEX IF NOT EXISTS vio_sync_due ON {MIRRORED.collection}(sync_due) "
+    "WHERE sync IS NOT NULL;"
+)
+#: Pairs (mirror object, document) whose DRC mirrors the reconciler compares with the rows once
+#: the DRC had time to finish what was under way (``due``): a delete that overtook a create in
+#: progress may have missed a mirror the DRC was still writing (see drc_sync.py).
+TOUCHED_TABLE = "vio_touched"
+_TOUCHED_SQL = (
+    f"CREATE TABLE IF NOT EXISTS {TOUCHED_TABLE} (mirror_object TEXT NOT NULL, "
+    "informatieobject TEXT NOT NULL, due REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, "
+    "PRIMARY KEY (mirror_object, informatieobject));\n"
+    f"CREATE INDEX IF NOT EXISTS vio_touched_due ON {TOUCHED_TABLE}(due);\n"
 )
 
 
@@ -77,7 +92,7 @@ def _table_sql(kind: Kind) -> str:
     return ";\n".join(statements) + ";\n"
 
 
-_SCHEMA = "".join(_table_sql(kind) for kind in KINDS.values())
+_SCHEMA = "".join(_table_sql(kind) for kind in KINDS.values()) + _TOUCHED_SQL
 
 
 class Duplicate(NamedTuple):
@@ -113,7 +128,9 @@ def _add_sync_columns(conn: sqlite3.Connection) -> None:
         if "sync" not in present:
             # Hidden meant "being deleted" before: finish those deletes.
             conn.execute(f"UPDATE {table} SET sync = 'unmirror' WHERE hidden != 0")
-        conn.execute(_SYNC_INDEX)
+        for statement in _SYNC_INDEXES.split(";"):
+            if statement.strip():
+                conn.execute(statement)
 
 
 @contextlib.contextmanager

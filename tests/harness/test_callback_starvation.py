@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +35,8 @@ pytestmark = pytest.mark.slow
 def gunicorn_kic_and_drc(
     folder: Path, *, workers: int, threads: int, callback_timeout: float = 10.0
 ) -> Iterator[RunConfig]:
-    """A mock DRC in-process and the reference KIC under gunicorn (``workers`` x ``threads``)."""
+    """A mock DRC in-process and the reference KIC under plain gunicorn gthread workers
+    (``workers`` x ``threads``)."""
     drc_config = DrcConfig(
         clients={KIC_TO_DRC[0]: Client(*KIC_TO_DRC, frozenset(ALL_SCOPES))},
         callback_credentials=DRC_CALLBACK,
@@ -61,14 +63,23 @@ def gunicorn_kic_and_drc(
             )
         )
 
+        # Plain gunicorn gthread workers, as a synchronous vendor KIC (or the VNG reference)
+        # is served: `reference-kic serve` has its own serving model, which does not starve.
         def command(port: int) -> list[str]:
             return [
-                sys.executable, "-m", "reference_kic.cli", "serve", "--port", str(port),
-                "--db", str(folder / "kic.sqlite3"), "--config", str(kic_config),
+                sys.executable, "-m", "gunicorn", "--worker-class", "gthread",
                 "--workers", str(workers), "--threads", str(threads),
+                "--bind", f"127.0.0.1:{port}", "reference_kic.app:get_app()",
             ]  # fmt: skip
 
-        with serve_in_process("reference-kic", command, folder, ready_path="/api/v1/") as kic:
+        env = {
+            **os.environ,
+            "KIC_DB": str(folder / "kic.sqlite3"),
+            "KIC_CONFIG": str(kic_config),
+        }
+        with serve_in_process(
+            "reference-kic", command, folder, ready_path="/api/v1/", env=env
+        ) as kic:
             yield RunConfig(
                 target=f"{kic.url}/api/v1",
                 client_id=MAIN_CLIENT[0],

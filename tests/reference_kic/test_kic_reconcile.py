@@ -22,6 +22,7 @@ from kic_testkit import (
     Fault,
     ServedKic,
     make_config,
+    uuid_of,
     verzoek_body,
 )
 from polling import wait_for
@@ -31,10 +32,11 @@ from reference_kic.config import DrcCredential, KicConfig
 from reference_kic.defects import Defects
 from reference_kic.drc_sync import DrcSync
 from reference_kic.ownership import new_owner, owner_alive, process_identity
-from reference_kic.reconcile import Reconciler, Round
+from reference_kic.reconcile import BATCH, MAX_BACKOFF, Reconciler, Round
 from reference_kic.remote import RemoteApis
 from reference_kic.storage import Store
 from zgw import procfs
+from zgw.errors import ValidationFailed
 
 TIMEOUT = 0.5  # the KIC's DRC timeout in these tests
 LATER = 3600.0  # a round "an hour later": every settle period has passed
@@ -201,7 +203,9 @@ def test_a_row_inserted_by_other_means_is_mirrored(served, drc):
     without_url = later_round(reconciler_for(served, drc))
     assert "public_base_url" in without_url.failed[row_uuid] and drc.mirrors == {}
 
-    result = later_round(reconciler_for(served, drc, public_base_url=public))
+    # The failed row backs off; a round after its back-off takes it again.
+    reconciler = reconciler_for(served, drc, public_base_url=public)
+    result = reconciler.run_once(now=time.time() + LATER + MAX_BACKOFF)
     assert result.mirrored == [row_uuid], result
     [mirror] = drc.mirrors.values()
     assert mirror == {**mirror, "object": verzoek["url"], "informatieobject": document}
@@ -279,7 +283,7 @@ def test_a_failing_drc_leaves_the_row_for_a_later_round(served, drc):
     reconciler = reconciler_for(served, drc)
     first = reconciler.run_once()
     assert "503" in first.failed[row_uuid] and drc.mirrors == {}
-    assert reconciler.run_once().waiting == 1  # released just now: it waits a settle period
+    assert reconciler.run_once() == Round()  # backing off: not even looked at
     drc.faults.clear()
     assert later_round(reconciler).mirrored == [row_uuid]
 
@@ -328,3 +332,132 @@ def test_an_older_database_gets_the_bookkeeping_columns(tmp_path):
         states = conn.execute(f"SELECT uuid, sync FROM {VIOS} ORDER BY uuid").fetchall()
     # Existing mirrors get checked once; a row hidden by an interrupted delete is finished.
     assert states == [("a", "mirror"), ("b", "unmirror")]
+
+
+# -- races a delete wins, failing rows --------------------------------------------------------
+def _store_mirror(drc: DrcDouble, body: dict[str, str]) -> dict[str, str]:
+    """Put a mirror of ``body``'s pair into the DRC double, as a late DRC write would."""
+    mirror_uuid = str(uuid_module.uuid4())
+    url = f"{drc.drc_root}objectinformatieobjecten/{mirror_uuid}"
+    mirror = {"url": url, "object": body["verzoek"], **body, "objectType": "verzoek"}
+    drc.mirrors[mirror_uuid] = mirror
+    return mirror
+
+
+def _mark_in_progress(kic: ServedKic, vio_uuid: str) -> None:
+    """Make the row look like a create of a live process still waiting for the DRC."""
+    with sqlite3.connect(db_of(kic)) as conn:
+        conn.execute(
+            f"UPDATE {VIOS} SET sync = 'mirror', sync_owner = ?, sync_since = ? WHERE uuid = ?",
+            (new_owner(), time.time(), vio_uuid),
+        )
+
+
+def test_a_mirror_stored_after_an_overtaking_delete_is_removed(served, drc):
+    body = pair(served, drc)
+    vio = served.create(VIOS, body)
+    _mark_in_progress(served, vio["url"].rsplit("/", 1)[1])
+    assert served.call("DELETE", f"{VIOS}/{uuid_of(vio['url'])}").status_code == 204
+    assert drc.mirrors == {}
+    # The DRC had answered the create's call-back before the delete hid the row, and stores
+    # the mirror only now, after the delete looked.
+    late = _store_mirror(drc, body)
+
+    reconciler = reconciler_for(served, drc)
+    assert reconciler.run_once() == Round()  # the DRC may still be at work: not yet
+    result = later_round(reconciler)
+
+    assert result.orphans == [late["url"]], result
+    assert drc.mirrors == {} and rows(served) == []
+    assert later_round(reconciler) == Round()  # the pair is done with
+
+
+def test_a_delete_of_a_settled_row_leaves_nothing_to_compare(served, drc):
+    vio = served.create(VIOS, pair(served, drc))
+    assert served.call("DELETE", f"{VIOS}/{uuid_of(vio['url'])}").status_code == 204
+    drc.received("GET", "mirrors").clear()
+    assert later_round(reconciler_for(served, drc)) == Round()
+    assert drc.received("GET", "mirrors") == []
+
+
+def test_a_compared_pair_keeps_a_relation_made_again_and_one_mirror(served, drc):
+    body = pair(served, drc)
+    vio = served.create(VIOS, body)
+    _mark_in_progress(served, vio["url"].rsplit("/", 1)[1])
+    assert served.call("DELETE", f"{VIOS}/{uuid_of(vio['url'])}").status_code == 204
+    _store_mirror(drc, body)
+    # The client links the pair again: the DRC holds the late mirror, so it refuses a second
+    # one and the KIC adopts the one listed.
+    drc.faults[("POST", "mirrors")] = Fault(400)
+    again = served.call("POST", VIOS, json=body)
+    assert again.status_code == 201, again.text
+    del drc.faults[("POST", "mirrors")]
+
+    result = later_round(reconciler_for(served, drc))
+
+    assert result.orphans == [] and result.failed == {}, result
+    assert len(drc.mirrors) == 1 and [r[2] for r in rows(served)] == [None]
+
+
+def test_a_settled_row_without_mirror_found_by_a_compare_is_mirrored_again(served, drc):
+    body = pair(served, drc)
+    vio = served.create(VIOS, body)
+    row_uuid = vio["url"].rsplit("/", 1)[1]
+    with sqlite3.connect(db_of(served)) as conn:
+        conn.execute(
+            "INSERT INTO vio_touched (mirror_object, informatieobject, due) VALUES (?, ?, ?)",
+            (body["verzoek"], body["informatieobject"], time.time()),
+        )
+    drc.mirrors.clear()  # lost in the DRC
+
+    reconciler = reconciler_for(served, drc)
+    first = later_round(reconciler)
+    assert first.requeued == [row_uuid] and first.mirrored == [], first
+    assert later_round(reconciler).mirrored == [row_uuid]
+    assert len(drc.mirrors) == 1
+
+
+def test_a_create_whose_verzoek_is_deleted_meanwhile_is_a_400(served, drc):
+    gone = str(uuid_module.uuid4())  # checked by the request, deleted before the insert
+    sync = reconciler_for(served, drc).sync
+    with pytest.raises(ValidationFailed) as refused:
+        sync.create(
+            {"verzoek": gone, "informatieobject": drc.add_document()}, f"{served.url}/api/v1"
+        )
+    [problem] = refused.value.invalid_params
+    assert (problem.name, problem.code) == ("verzoek", "does_not_exist")
+    assert rows(served) == [] and drc.mirrors == {}
+
+
+def test_rows_of_a_dead_drc_back_off_and_never_block_the_others(served, drc):
+    verzoek = served.create("verzoeken", verzoek_body())
+    data = {"verzoek": verzoek["url"].rsplit("/", 1)[1], "mirrorObject": verzoek["url"]}
+    dead_root = "http://127.0.0.1:9/documenten/api/v1/enkelvoudiginformatieobjecten/"
+    for _ in range(BATCH + 50):  # more than one round's window, all ahead of the good row
+        _insert_directly(served, {**data, "informatieobject": f"{dead_root}{uuid_module.uuid4()}"})
+    good = _insert_directly(served, {**data, "informatieobject": drc.add_document()})
+    reconciler = reconciler_for(served, drc)
+
+    rounds = [reconciler.run_once() for _ in range(3)]
+
+    assert any(good in r.mirrored for r in rounds), rounds
+    # One call found the DRC dead; its other rows waited without a call.
+    assert sum(len(r.failed) for r in rounds) == 1, [r.failed for r in rounds]
+    assert sum(r.postponed for r in rounds) >= BATCH + 49
+
+
+def test_a_row_that_keeps_failing_waits_longer_each_time(served, drc):
+    verzoek = served.create("verzoeken", verzoek_body())
+    data = {"verzoek": verzoek["url"].rsplit("/", 1)[1], "mirrorObject": verzoek["url"]}
+    row_uuid = _insert_directly(served, {**data, "informatieobject": drc.add_document()})
+    drc.faults[("GET", "mirrors")] = Fault(503)
+    reconciler = reconciler_for(served, drc)
+    now = time.time()
+    waits = []
+    for _ in range(5):
+        assert row_uuid in reconciler.run_once(now=now).failed
+        with sqlite3.connect(db_of(served)) as conn:
+            [(due,)] = conn.execute(f"SELECT sync_due FROM {VIOS}").fetchall()
+        waits.append(due - now)
+        now = due + reconciler.settle  # its back-off and a settle period have passed
+    assert waits == sorted(waits) and waits[0] < waits[-1] <= MAX_BACKOFF, waits

@@ -8,6 +8,7 @@ parts of it. Everything listens on free loopback ports, so the tests are xdist-s
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import os
@@ -227,11 +228,27 @@ def db_rows(db: Path, sql: str) -> list[tuple]:
 
 
 PENDING_SQL = (
-    "SELECT uuid, sync, sync_owner, hidden FROM verzoekinformatieobjecten WHERE sync IS NOT NULL"
+    "SELECT uuid, sync, sync_owner, hidden FROM verzoekinformatieobjecten WHERE sync IS NOT NULL "
+    "UNION ALL SELECT mirror_object, informatieobject, 'touched', due FROM vio_touched"
 )
 
 
 def wait_until_reconciled(db: Path, limit: float = 60.0) -> list[tuple]:
-    """Wait for the KIC's reconciler to finish all pending kic-001 work; the rows still pending."""
+    """Wait for the KIC's reconciler to finish all pending kic-001 work (rows with DRC work
+    left, pairs to compare with the DRC); what is still pending."""
     wait_for(lambda: not db_rows(db, PENDING_SQL), limit)
     return db_rows(db, PENDING_SQL)
+
+
+def relations_and_mirrors(
+    kic: GunicornKic, drc: DrcLike
+) -> tuple[collections.Counter[tuple[str, str]], collections.Counter[tuple[str, str]]]:
+    """(verzoek URL, document URL) of every relation the KIC lists and of every mirror of a
+    verzoek the DRC holds, each counted."""
+    response = httpx.get(f"{kic.api}/verzoekinformatieobjecten", headers=auth(), timeout=30)
+    response.raise_for_status()
+    relations = collections.Counter((r["verzoek"], r["informatieobject"]) for r in response.json())
+    mirrors = collections.Counter(
+        (m["object"], m["informatieobject"]) for m in drc.mirrors() if m["objectType"] == "verzoek"
+    )
+    return relations, mirrors
