@@ -36,21 +36,35 @@ EXAMPLES = 100
 Drawer = Callable[[st.SearchStrategy[Any]], list[str]]
 
 
+#: Local modules the fixture writes, and string constants in each: Hypothesis reads at most
+#: 1024 constants of a module, and in a full test run its pool already holds those of every
+#: test module imported, so the new ones must be many to be drawn at all in the control test.
+MODULES, PER_MODULE = 12, 1000
+
+
 @pytest.fixture
 def import_constants(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[[], str]]:
-    """Import, when called, a fresh local module of 300 string constants and return the prefix
-    they share; new to Hypothesis, which keeps the constants of every module it has seen (and
-    skips strings over 20 characters)."""
+    """Import, when called, fresh local modules full of string constants and return the
+    prefix they share; new to Hypothesis, which keeps the constants of every module it has
+    seen (and skips strings over 20 characters)."""
     token = uuid.uuid4().hex[:8]
-    name = f"kic_local_constants_{token}"
     mark = f"kc-{token}-"
-    constants = [f"{mark}{n:03}" for n in range(300)]
-    (tmp_path / f"{name}.py").write_text(f"VALUES = {constants!r}\n", encoding="utf-8")
+    names = [f"kic_local_constants_{token}_{m}" for m in range(MODULES)]
+    for m, name in enumerate(names):
+        constants = [f"{mark}{m:02}{n:03}" for n in range(PER_MODULE)]
+        (tmp_path / f"{name}.py").write_text(f"VALUES = {constants!r}\n", encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
-    yield lambda: importlib.import_module(name) and mark
-    sys.modules.pop(name, None)
+
+    def load() -> str:
+        for name in names:
+            importlib.import_module(name)
+        return mark
+
+    yield load
+    for name in names:
+        sys.modules.pop(name, None)
 
 
 def drawn_with_generate(strategy: st.SearchStrategy[Any]) -> list[str]:
