@@ -6,7 +6,17 @@
 #   docker run --rm -e KIC_CONFORMANCE_SECRET -v "$PWD/reports:/reports" kic-conformance run \
 #       --target https://kic.example/api/v1 --client-id suite --json /reports/kic.json
 #
-# docs/ci.md shows it in CI. The wheel carries openapi.yaml and scenarios/ (zgw/contract-files).
+# The reference KIC and the mock DRC from the same image, reached by a (dotted: URLs need a
+# top-level domain) service name or alias on a compose or CI network; a Host that is not one of
+# the server's own addresses must be named:
+#   reference-kic serve --host 0.0.0.0 --port 8000 --db /tmp/kic.db --config /config/kic.yaml \
+#       --public-base-url http://kic.compose.test:8000/api/v1
+#       # or, instead: --allowed-host kic.compose.test (repeatable)
+#   mock-drc serve --host 0.0.0.0 --port 8500 --public-base-url http://mock-drc.compose.test:8500
+# (as `docker run --entrypoint reference-kic kic-conformance serve ...`).
+#
+# docs/ci.md shows it in CI and in a compose file. The wheel carries openapi.yaml and
+# scenarios/ (zgw/contract-files).
 
 FROM python:3.11-slim AS wheel
 WORKDIR /src

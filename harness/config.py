@@ -187,15 +187,27 @@ class RunConfig:
     def reproduce_command(self, scenario_id: str) -> str:
         """A command line that re-runs one scenario the way this run ran it, ready to paste.
 
-        Secrets are never written down: the command reads them from environment variables
-        (:data:`SECRET_VARIABLES`), and a trailing shell comment says so. A demo run, or a
-        run that started its mock DRC itself, is repeated by starting those servers again.
+        Secrets are never written down: the command reads them from the environment variables
+        the CLI reads them from anyway (:data:`SECRET_VARIABLES`), and a trailing shell comment
+        says so. A demo run, or a run that started its mock DRC itself, is repeated by starting
+        those servers again. A pytest plugin run (``option_prefix`` ``--kic-``) is repeated by
+        ``pytest`` with the plugin's options, ``-k kic-conformance`` keeping the project's own
+        tests out.
         """
-        options = [f"--scenarios {shlex.quote(str(p))}" for p in self.scenario_paths or []]
+        plugin = self.option_prefix != "--"
+        options = [
+            f"{self.option('scenarios')} {shlex.quote(str(p))}" for p in self.scenario_paths or []
+        ]
         if self.spec_path:
-            options.append(f"--spec {shlex.quote(str(self.spec_path))}")
-        options.append(f"--id {shlex.quote(scenario_id)} --no-fuzz")
+            options.append(f"{self.option('spec')} {shlex.quote(str(self.spec_path))}")
+        options.append(f"{self.option('id')} {shlex.quote(scenario_id)} {self.option('no-fuzz')}")
+        if plugin:
+            options.append("-k kic-conformance")
         if self.demo_defects is not None:
+            if plugin:  # the plugin's demo has no defects
+                return " ".join(["pytest --kic-demo", *options]) + (
+                    "  # the demo's reference KIC and mock DRC are embedded: this starts them again"
+                )
             defects = [f"--defect {shlex.quote(d)}" for d in self.demo_defects]
             return (
                 " ".join(["kic-conformance demo", *defects, *options])
@@ -203,24 +215,28 @@ class RunConfig:
             )
         main_secret, narrow_secret = SECRET_VARIABLES
         parts = [
-            "kic-conformance run",
-            f"--target {shlex.quote(self.target)}",
-            f"--client-id {shlex.quote(self.client_id)}",
-            f'--secret "${main_secret}"',
+            "pytest" if plugin else "kic-conformance run",
+            f"{self.option('target')} {shlex.quote(self.target)}",
+            f"{self.option('client-id')} {shlex.quote(self.client_id)}",
+            f'{self.option("secret")} "${main_secret}"',
         ]
         secrets = f"${main_secret}"
         if self.narrow_client:
             parts.append(
-                f"--narrow-client-id {shlex.quote(self.narrow_client[0])} "
-                f'--narrow-secret "${narrow_secret}"'
+                f"{self.option('narrow-client-id')} {shlex.quote(self.narrow_client[0])} "
+                f'{self.option("narrow-secret")} "${narrow_secret}"'
             )
             secrets += f" and ${narrow_secret}"
+        if self.tls_ca_bundle is not None:
+            parts.append(f"{self.option('tls-ca-bundle')} {shlex.quote(str(self.tls_ca_bundle))}")
+        if self.tls_insecure:
+            parts.append(self.option("insecure"))
         notes = [f"with your secrets in {secrets}"]
         if self.embedded_drc is not None:
             parts.extend(self.embedded_drc)
             notes.append("the mock DRC was embedded in the run: this starts it again")
         elif self.drc_url:
-            parts.append(f"--drc-url {shlex.quote(self.drc_url)}")
+            parts.append(f"{self.option('drc-url')} {shlex.quote(self.drc_url)}")
         return " ".join([*parts, *options]) + "  # " + "; ".join(notes)
 
     def describe(self) -> dict[str, Any]:

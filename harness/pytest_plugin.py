@@ -48,6 +48,7 @@ from harness.results import CaseResult, CheckResult, Level, Outcome, RunMode, Ru
 from harness.scenarios import Scenario, ScenarioError
 from harness.scheduling import DrcTurns, in_run_order
 from harness.settings import (
+    BY_NAME,
     CONFIG_ENV,
     SettingsError,
     argparse_type,
@@ -201,6 +202,24 @@ def _apply(run_config: RunConfig, values: dict[str, Any]) -> RunConfig:
     return run_config
 
 
+def _drc_options(values: dict[str, Any]) -> list[str]:
+    """The plugin options that start the same mock DRC again (for reproduce lines; the URL
+    the session's DRC had is gone after the session; no secrets)."""
+
+    def flag(name: str) -> str:
+        return BY_NAME[name].flag("pytest")
+
+    options = [f"{flag('drc-host')} {values['drc_host']} {flag('drc-port')} {values['drc_port']}"]
+    if values["drc_public_url"]:
+        options.append(f"{flag('drc-public-url')} {values['drc_public_url']}")
+    options += [
+        flag(name)
+        for name in ("drc-lenient", "drc-accept-any-token")
+        if values[name.replace("-", "_")]
+    ]
+    return options
+
+
 class _SessionState:
     """The per-process settings, run configuration, runner context and DRC turns, the
     pre-flight's verdict of the set-up, and the outcomes the session's verdict is made of."""
@@ -234,6 +253,7 @@ class _SessionState:
                 secret=values["secret"],
                 narrow_client=narrow,
                 drc_url=self.drc_url or values["drc_url"],
+                embedded_drc=_drc_options(values) if values["drc_host"] is not None else None,
                 drc_callback_client=values["drc_callback_client"],
                 tls_ca_bundle=values["tls_ca_bundle"],
                 tls_insecure=bool(values["insecure"]),

@@ -205,7 +205,29 @@ def _check_target(context: RunContext) -> str | None:
             f"{response.status}\ncheck {config.option('client-id')} and "
             f"{config.option('secret')} (that client needs the four klanten scopes)"
         )
+    if response.status == 400:
+        # A plain list has nothing to be invalid; a 400 here is the set-up (most often the
+        # Host: Django's ALLOWED_HOSTS, the reference KIC's host-not-allowed), and every
+        # scenario would fail on it.
+        return (
+            f"GET {listing} answered 400{_error_code(response)} to a plain list of the main "
+            f"client\ncheck {config.option('target')}: a KIC reached by a name it does not "
+            "know as its own (a service name, a proxy) refuses that Host (Django: "
+            "ALLOWED_HOSTS; the reference KIC: --public-base-url or --allowed-host)"
+        )
     return None
+
+
+def _error_code(response: Response) -> str:
+    """`` (code: detail)`` of a Fout body, or nothing."""
+    try:
+        body = json.loads(response.body)
+    except ValueError:
+        return ""
+    if not isinstance(body, dict) or not body.get("code"):
+        return ""
+    detail = str(body.get("detail") or "").strip()
+    return f" ({body['code']}: {detail[:200]})" if detail else f" ({body['code']})"
 
 
 #: What the pre-flight asks the narrow client to create: a klant a KIC must refuse it.

@@ -6,6 +6,8 @@
 through the API, along the same kic-001 path as the API (kic-001: "relations made elsewhere
 MUST be synchronised too"): the DRC gets its mirror, or loses it, before the command ends.
 ``--profile vng`` answers like the VNG reference implementation (see profiles.py).
+``--allowed-host kic`` (repeatable) lets clients reach it by a name such as a compose service's
+(other Hosts get 400 ``host-not-allowed``; ``--public-base-url`` makes that unnecessary).
 Configuration mistakes end with exit code 2 and one line naming the problem; a link or
 unlink that is refused ends with exit code 1 and the reasons.
 """
@@ -24,7 +26,7 @@ from gunicorn.app.base import BaseApplication
 from zgw.errors import ApiError
 from zgw.serving import listen_problem
 
-from .config import ConfigError, KicConfig
+from .config import ConfigError, KicConfig, parse_allowed_hosts, split_host
 from .defects import DEFECTS
 from .kinds import MIRRORED
 from .profiles import PROFILES
@@ -76,6 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", help="YAML/JSON file with clients and drc credentials")
     serve.add_argument("--public-base-url", help="e.g. http://kic.example/api/v1")
     serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="a Host the KIC may build its URLs from besides its own addresses (repeatable; "
+        "host or host:port, e.g. a compose service name; added to the config file's "
+        "allowed_hosts); other Hosts get 400 host-not-allowed. Not needed with "
+        "--public-base-url",
+    )
+    serve.add_argument(
         "--profile",
         choices=sorted(PROFILES),
         help="how to answer where the contract and the VNG reference differ: "
@@ -122,6 +134,15 @@ def load_config(args: argparse.Namespace) -> KicConfig:
         config = dataclasses.replace(config, defects=config.defects | set(args.defect))
     if getattr(args, "profile", None):
         config = dataclasses.replace(config, profile=args.profile)
+    if getattr(args, "allowed_host", None):
+        for host in args.allowed_host:  # name the value as the user typed it, not an index
+            if split_host(host) is None:
+                raise ConfigError(
+                    f"--allowed-host {host!r}: not a host or host:port "
+                    "(e.g. kic, kic:8000, kic.example.nl, [::1]:8000)"
+                )
+        hosts = parse_allowed_hosts(args.allowed_host, "--allowed-host")
+        config = dataclasses.replace(config, allowed_hosts=config.allowed_hosts + hosts)
     return config
 
 

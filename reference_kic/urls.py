@@ -122,7 +122,7 @@ def _host_not_allowed(host: str, why: str) -> ApiError:
         400,
         "host-not-allowed",
         f"Host {host!r} cannot be used to build this KIC's URLs: {why}. Set public_base_url, "
-        "or add the host to allowed_hosts (KIC_ALLOWED_HOSTS).",
+        "or add the host to allowed_hosts (--allowed-host, KIC_ALLOWED_HOSTS).",
     )
 
 

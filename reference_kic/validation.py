@@ -96,7 +96,9 @@ def _string_checker(schema: dict[str, Any], required: bool, pattern_code: str) -
             errors.append(InvalidParam(name, "invalid", "Not a valid string."))
             return INVALID
         if value == "":
-            if enum is not None and required:
+            # The reference's blank choice ("" for an optional enum, e.g. initiatiefnemer) is
+            # its way to say "unset"; a nullable enum (subjectType) says that with null.
+            if enum is not None and (required or schema.get("nullable")):
                 errors.append(InvalidParam(name, "invalid_choice", '"" is not a valid choice.'))
                 return INVALID
             if enum is None and min_length >= 1:

@@ -12,7 +12,6 @@ pointed at existing objects, so the invalid body meets a real object.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,9 +21,8 @@ from schemathesis.core.parameters import ParameterLocation
 
 from harness.templating import uuid_of
 
+from .generation import Draw
 from .world import EXAMPLE_MEDEWERKER, FuzzWorld
-
-Draw = Callable[[st.SearchStrategy[Any]], Any]
 
 #: An ETag no server hands out: If-None-Match must never turn a fuzzed read into a 304
 #: (304 is not among the documented responses), and a generated "*" would.

@@ -1,7 +1,8 @@
 """Ready-to-paste reproduction of a fuzzed request: a curl line with the token kept out.
 
 The Authorization value is never written down: the curl line reads ``$KIC_TOKEN``, and a
-line before it says how to mint one for the client (the secret comes from ``$KIC_SECRET``).
+line before it says how to mint one for the client from the secret in the environment variable
+the CLI itself reads (``$KIC_CONFORMANCE_SECRET``, :data:`harness.config.SECRET_VARIABLES`).
 Bodies that are not printable text (fuzzing sends random bytes too) are piped in through
 ``printf`` so that every byte arrives as sent.
 """
@@ -9,6 +10,8 @@ Bodies that are not printable text (fuzzing sends random bytes too) are piped in
 from __future__ import annotations
 
 import shlex
+
+from harness.config import SECRET_VARIABLES
 
 SKIPPED_HEADERS = frozenset(
     {
@@ -23,10 +26,11 @@ SKIPPED_HEADERS = frozenset(
 
 
 def mint_instruction(client_id: str) -> str:
-    """A shell line that exports ``KIC_TOKEN`` for ``client_id`` (secret in ``KIC_SECRET``)."""
+    """A shell line that exports ``KIC_TOKEN`` for ``client_id`` (its secret in
+    ``$KIC_CONFORMANCE_SECRET``, as for the CLI)."""
     code = (
         "import os; from zgw.jwt import mint_token; "
-        f"print(mint_token({client_id!r}, os.environ['KIC_SECRET']))"
+        f"print(mint_token({client_id!r}, os.environ[{SECRET_VARIABLES[0]!r}]))"
     )
     return f"export KIC_TOKEN=$(python -c {shlex.quote(code)})"
 

@@ -1,16 +1,16 @@
 """The fuzz phase: schemathesis-generated requests for every operation, as harness results.
 
 For each of the spec's operations, Hypothesis draws ``fuzz_examples`` valid cases and
-``fuzz_examples`` invalid cases from schemathesis's strategies (fixed seed, no shrinking,
-no example database), :mod:`.constraints` points them at existing objects, the request goes
-out with the harness's ZGW JWT (through :mod:`.wire`, so the run's timeout bounds each request
-as a whole), every status is recorded for the coverage report, and :mod:`.checks` judges the
-exchange. Each operation becomes one :class:`CaseResult` (``fuzz:<operationId>``) with one
-:class:`CheckResult` per check, or per kind of failure of a check, the first failing exchange
-of each kind and a curl line that replays it. The run's :class:`~harness.config.RunConfig`
-says everything else: the spec, the token (:meth:`~harness.config.RunConfig.authorization`),
-the timeout, the examples and the seed; the mock DRC is reached through
-:class:`~harness.drc_control.DrcControl`.
+``fuzz_examples`` invalid cases from schemathesis's strategies (:mod:`.generation`: the seed
+alone decides them, no shrinking, no example database), :mod:`.constraints` points them at
+existing objects, the request goes out with the harness's ZGW JWT (through :mod:`.wire`, so the
+run's timeout bounds each request as a whole), every status is recorded for the coverage report,
+and :mod:`.checks` judges the exchange. Each operation becomes one :class:`CaseResult`
+(``fuzz:<operationId>``) with one :class:`CheckResult` per check, or per kind of failure of a
+check, the first failing exchange of each kind and a curl line that replays it. The run's
+:class:`~harness.config.RunConfig` says everything else: the spec, the token
+(:meth:`~harness.config.RunConfig.authorization`), the timeout, the examples and the seed; the
+mock DRC is reached through :class:`~harness.drc_control.DrcControl`.
 """
 
 from __future__ import annotations
@@ -26,9 +26,6 @@ from pathlib import Path
 import httpx
 import requests
 import schemathesis
-from hypothesis import HealthCheck, Phase, Verbosity, given, settings
-from hypothesis import seed as hypothesis_seed
-from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import APIOperation, Case, GenerationMode, Response
 from schemathesis.core.parameters import ParameterLocation
@@ -41,6 +38,7 @@ from harness.transport import new_client
 
 from . import checks as fuzz_checks
 from .constraints import Target, is_positive, shape_case
+from .generation import Draw, generate
 from .reproduce import curl_command, reproduction
 from .wire import deadline_session
 from .world import ZAAK_LINK_LISTS, FuzzWorld
@@ -150,28 +148,12 @@ class OperationFuzzer:
         return self._result(time.perf_counter() - started, error)
 
     def _run_mode(self, mode: GenerationMode) -> None:
-        strategy = self.operation.as_strategy(mode)
-
-        @hypothesis_seed(self.seed)
-        @settings(
-            max_examples=self.examples,
-            database=None,
-            deadline=None,
-            derandomize=False,
-            phases=[Phase.generate],
-            suppress_health_check=list(HealthCheck),
-            verbosity=Verbosity.quiet,
-            print_blob=False,
-            report_multiple_bugs=False,
-        )
-        @given(data=st.data())
-        def fuzz(data: st.DataObject) -> None:
-            case = data.draw(strategy)
-            shape_case(case, self.target, self.world, data.draw)
+        def each(case: Case, draw: Draw) -> None:
+            shape_case(case, self.target, self.world, draw)
             self._exchange(case, mode)
 
         try:
-            fuzz()
+            generate(self.operation.as_strategy(mode), self.examples, self.seed, each)
         except Unsatisfiable:
             self.notes.append(f"no {mode.value} case can be generated for this operation")
 

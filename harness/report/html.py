@@ -47,7 +47,8 @@ body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:110em}
 .banner{font-size:1.6em;font-weight:bold;color:#fff;padding:.4em .8em;border-radius:6px;
  display:inline-block}
 .v-conformant{background:#2a7d2a}.v-not{background:#b22}.v-could{background:#848}
-.v-incomplete{background:#a60}.v-interrupted{background:#666}
+.v-incomplete{background:#a60;border:3px dashed #fff;outline:3px solid #a60}
+.v-interrupted{background:#666;border:3px dashed #fff;outline:3px solid #666}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.2em .5em;
  vertical-align:top;text-align:left}
 td.n{text-align:right}.passed{color:#2a7d2a}.failed,.precondition-failed{color:#b22}
@@ -65,13 +66,17 @@ ol.causes li{margin:.4em 0}.outcome{font-weight:bold}.drc{color:#555}
 h4{margin:.6em 0 .2em 0}
 """
 
-_VERDICT_CLASSES = (
-    ("CONFORMANT", "v-conformant"),
-    ("NOT CONFORMANT", "v-not"),
-    ("COULD NOT RUN", "v-could"),
-    ("NO FAILURES", "v-incomplete"),
-    ("INTERRUPTED", "v-interrupted"),
-)
+#: The banner's class per verdict state (:data:`harness.results.VERDICT_EXIT_CODES`): green
+#: CONFORMANT, red NOT CONFORMANT, purple COULD NOT RUN; the two states that are neither a pass
+#: nor a failure, amber NO FAILURES (incomplete) and grey INTERRUPTED, also wear a dashed
+#: frame, so they never read as a green or red verdict at a glance (or without colour).
+VERDICT_CLASSES = {
+    "CONFORMANT": "v-conformant",
+    "NOT CONFORMANT": "v-not",
+    "COULD NOT RUN": "v-could",
+    "NO FAILURES": "v-incomplete",
+    "INTERRUPTED": "v-interrupted",
+}
 
 
 def _e(text: object) -> str:
@@ -120,17 +125,10 @@ def _body(text: str | None) -> str:
 # --------------------------------------------------------------------------- the top
 
 
-def _verdict_class(verdict: str) -> str:
-    # Longest prefix first: "NOT CONFORMANT" must not read as "CONFORMANT"'s class.
-    for prefix, css in sorted(_VERDICT_CLASSES, key=lambda p: -len(p[0])):
-        if verdict.startswith(prefix):
-            return css
-    return "v-could"
-
-
 def _summary(run: RunResult) -> str:
     parts = [
-        f"<div class='banner {_verdict_class(run.verdict)}' id='verdict'>{_e(run.verdict)}</div>",
+        f"<div class='banner {VERDICT_CLASSES[run.verdict_state]}' id='verdict'>"
+        f"{_e(run.verdict)}</div>",
         f"<p>Target <code>{_e(run.target)}</code>, KIC {_e(run.spec_version or '?')}, "
         f"{_e(run.started_at)} to {_e(run.finished_at)}</p>",
     ]

@@ -76,7 +76,7 @@ def test_fuzz_finds_the_broken_variant(
 
 
 def replay_first_reproduction(case, secret: str, status: int) -> None:
-    """Paste the report's lines into bash (with the secret in $KIC_SECRET): same status.
+    """Paste the report's lines into bash (with the secret in $KIC_CONFORMANCE_SECRET): same status.
 
     The curl lines point at the embedded server, which has stopped by now, so the replay
     runs against a fresh broken KIC on the same operation instead.
@@ -101,7 +101,7 @@ def test_reproduction_replays_the_failure() -> None:
         mint, curl = lines[0], lines[lines.index("# not_a_server_error: Server error") + 1]
         env = {
             **os.environ,
-            "KIC_SECRET": cfg.secret,
+            "KIC_CONFORMANCE_SECRET": cfg.secret,
             "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
         }
         replay = subprocess.run(

@@ -47,7 +47,9 @@ def test_binary_bodies_are_piped_byte_for_byte(data: bytes) -> None:
 def test_mint_line_names_the_client_and_reads_the_secret_from_the_environment() -> None:
     line = mint_instruction("kic-conformance")
     assert line.startswith("export KIC_TOKEN=$(python -c ")
-    assert "'kic-conformance'" in shlex.split(line.split("=", 1)[1][2:-1])[2]
-    assert "KIC_SECRET" in line
+    code = shlex.split(line.split("=", 1)[1][2:-1])[2]
+    assert "'kic-conformance'" in code
+    # The variable the CLI reads its secret from, so the environment of a run replays it.
+    assert "os.environ['KIC_CONFORMANCE_SECRET']" in code
     text = reproduction("c", [("not_a_server_error: Server error", "curl x")])
     assert text.splitlines()[1:] == ["# not_a_server_error: Server error", "curl x"]

@@ -104,6 +104,27 @@ def test_an_html_login_page_names_the_target(httpserver: HTTPServer, capsys) -> 
     assert "with an HTML page, not JSON (a login page" in err and "check --target" in err
 
 
+def test_a_kic_that_refuses_the_host_stops_the_run_naming_the_target(
+    httpserver: HTTPServer, capsys
+) -> None:
+    """A KIC reached by a name it does not know (a compose service name without
+    ``--allowed-host``; Django's ALLOWED_HOSTS) answers every request 400: one pre-flight
+    line with its code, not a run of hundreds of failures."""
+    refusal = {
+        "type": "http://kic/ref/fouten/ValidationError/",
+        "code": "host-not-allowed",
+        "title": "Host not allowed.",
+        "status": 400,
+        "detail": "The Host header 'kic:8000' is not one of this KIC's.",
+    }
+    for path in ("/api/v1/", "/api/v1/klanten"):
+        httpserver.expect_request(path).respond_with_json(refusal, status=400, headers=API)
+    target = RunConfig(target=httpserver.url_for("/api/v1"), client_id="c", secret="s")
+    err = could_not_run(capsys, main(argv(target, *SMALL)))
+    assert "/api/v1/klanten answered 400 (host-not-allowed: The Host header" in err
+    assert "check --target" in err and "--allowed-host" in err
+
+
 def test_a_redirect_to_a_login_page_names_the_target(httpserver: HTTPServer, capsys) -> None:
     httpserver.expect_request("/api/v1/").respond_with_data(
         "", status=302, headers={"Location": "https://sso.example/login"}

@@ -3,11 +3,16 @@ failures fail, should failures warn, and without --kic-url/--kic-demo nothing ha
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
 
+from harness.pytest_plugin import _drc_options
 from tests.harness.conftest import LIST_KLANTEN
 
 API = {"API-version": "1.0.0-rc1"}
@@ -205,4 +210,77 @@ def test_the_plugin_starts_the_mock_drc_of_kic_drc_host(pytester, tmp_path) -> N
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
         ["mode: DRC strict (calls the KIC back), checks tokens; no narrow client;*"]
+    )
+
+
+def test_a_pasted_reproduce_line_reruns_the_failed_item_with_the_plugin(
+    pytester, double, scenario_folder
+) -> None:
+    """A plugin run's reproduce line is a pytest line with the plugin's ``--kic-*`` options,
+    the secret read from ``$KIC_CONFORMANCE_SECRET``; pasted as is (the plugin loaded through
+    its entry point), it runs the failed scenario again and none of the project's own tests."""
+    pytester.makepyfile(test_own="def test_own():\n    pass\n")
+    result = pytester.runpytest_subprocess(*kic_args(double, scenario_folder))
+    result.assert_outcomes(passed=3, failed=1, warnings=1)
+    [line] = [
+        x.split("reproduce: ", 1)[1]
+        for x in result.stdout.lines
+        if "reproduce: " in x and "--kic-id klanten-create-201 " in x
+    ]
+    assert line.startswith(f"pytest --kic-url {double.url_for('/api/v1')} --kic-client-id plugin")
+    assert '--kic-secret "$KIC_CONFORMANCE_SECRET"' in line and SECRET not in line
+    assert f"--kic-scenarios {scenario_folder}" in line
+    assert "--kic-id klanten-create-201 --kic-no-fuzz -k kic-conformance" in line
+    assert "kic-conformance run" not in line and " --target " not in line
+    # As a user's shell has it: this environment's commands first on PATH, the secret set.
+    environment = {k: v for k, v in os.environ.items() if k != "PYTEST_DISABLE_PLUGIN_AUTOLOAD"}
+    environment["PATH"] = os.path.dirname(sys.executable) + os.pathsep + environment["PATH"]
+    environment["KIC_CONFORMANCE_SECRET"] = SECRET
+    pasted = subprocess.run(
+        ["bash", "-c", line],
+        cwd=pytester.path,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+    )
+    assert pasted.returncode == 1, pasted.stdout + pasted.stderr
+    assert "1 failed" in pasted.stdout and "passed" not in pasted.stdout.splitlines()[-1]
+    assert "FAILED kic-conformance::klanten-create-201" in pasted.stdout
+
+
+def test_reproduce_lines_of_a_plugin_run_name_the_plugin_options() -> None:
+    """Narrow client, TLS, an embedded mock DRC and the demo: every option a ``--kic-*`` one."""
+    from harness.config import RunConfig
+
+    config = RunConfig(
+        target="https://kic/api/v1",
+        client_id="c",
+        secret="s",
+        narrow_client=("n", "ns"),
+        tls_ca_bundle=Path("/ca.pem"),
+        drc_url="http://127.0.0.1:4321",
+        option_prefix="--kic-",
+    )
+    config.embedded_drc = _drc_options(
+        {
+            "drc_host": "0.0.0.0",
+            "drc_port": 8500,
+            "drc_public_url": "http://drc:8500",
+            "drc_lenient": True,
+            "drc_accept_any_token": False,
+        }
+    )
+    line = config.reproduce_command("kic-001-create-mirrors")
+    assert line.startswith("pytest --kic-url https://kic/api/v1 --kic-client-id c ")
+    assert '--kic-narrow-client-id n --kic-narrow-secret "$KIC_CONFORMANCE_NARROW_SECRET"' in line
+    assert "--kic-tls-ca-bundle /ca.pem" in line
+    assert "--kic-drc-host 0.0.0.0 --kic-drc-port 8500 --kic-drc-public-url http://drc:8500" in line
+    assert "--kic-drc-lenient" in line and "4321" not in line
+    assert "ns" not in line.split() and '"s"' not in line
+    options = [word for word in line.split("#")[0].split() if word.startswith("--")]
+    assert options and all(word.startswith("--kic-") for word in options), options
+    config.demo_defects = ()
+    assert config.reproduce_command("x").startswith(
+        "pytest --kic-demo --kic-id x --kic-no-fuzz -k kic-conformance"
     )

@@ -6,8 +6,9 @@ The page is the report of a failing run (the reference KIC deleting the wrong mi
 verdict banner reads NOT CONFORMANT in red, the first cause links to its case, the case shows
 its request and response bodies as JSON and the mock DRC's side, the tables link to the cases,
 passed scenarios are listed, the coverage paints no documented-but-optional code red, and a
-long body folds behind a visible marker and unfolds whole. Screenshots are saved in the test's
-tmp folder.
+long body folds behind a visible marker and unfolds whole. An incomplete run (a selection without
+fuzzing) wears an amber banner in a dashed frame with its reasons listed, and the banners of the
+five verdict states all differ. Screenshots are saved in the test's tmp folder.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from harness.config import Selection
 from harness.environment import embedded_environment
 from harness.report import html
 from harness.results import CaseResult, CheckResult, Exchange, Level, RunResult
@@ -185,3 +187,69 @@ def test_a_long_body_folds_with_a_marker_and_unfolds_whole(tmp_path: Path, page:
     shown = response.locator("pre.json").all_text_contents()
     assert json.loads("".join(shown)) == json.loads(body)  # nothing lost, nothing mangled
     page.screenshot(path=tmp_path / "folded.png", full_page=False)
+
+
+def _banner_color(page: Page, result: RunResult, path: Path) -> str:
+    html.write(result, path)
+    page.goto(path.as_uri())
+    return page.locator("#verdict").evaluate("e => getComputedStyle(e).backgroundColor")
+
+
+def test_an_incomplete_run_wears_its_own_banner_and_says_why(page: Page, tmp_path: Path) -> None:
+    """A correct KIC, but a selection without fuzzing: NO FAILURES (incomplete), on an amber
+    banner with a dashed frame (neither CONFORMANT's green nor NOT CONFORMANT's red), and every
+    reason the run is incomplete listed under it."""
+    library = {s.id: s for s in load_library()}
+    with embedded_environment(fuzz_examples=0) as cfg:
+        cfg.selection = Selection(ids=["klant-read"])
+        result = run(cfg, scenarios=[library["klant-read"]])
+    assert result.verdict_state == "NO FAILURES", result.verdict
+    reasons = result.incomplete_reasons
+    assert any("fuzz" in r for r in reasons), reasons
+
+    incomplete = _banner_color(page, result, tmp_path / "incomplete.html")
+    banner = page.locator("#verdict")
+    expect(banner).to_have_text(result.verdict)
+    expect(banner).to_contain_text("NO FAILURES (incomplete: ")
+    expect(banner).to_be_visible()
+    assert incomplete == "rgb(170, 102, 0)"
+    assert banner.evaluate("e => getComputedStyle(e).borderTopStyle") == "dashed"
+    listed = page.locator("ul#incomplete > li")
+    expect(listed).to_have_text(reasons)
+    expect(listed.first).to_be_visible()
+    page.screenshot(path=tmp_path / "incomplete.png")
+
+    # The other states, on the same page layout: every banner colour differs.
+    passed = CaseResult("ok", "passes", "oas:klant_list", Level.MUST)
+    conformant = RunResult(target="http://kic/api/v1", started_at="t", cases=[passed])
+    failing = CaseResult(
+        "bad",
+        "fails",
+        "oas:klant_list",
+        Level.MUST,
+        checks=[CheckResult("status_code", False, Level.MUST, "expected 200, got 500")],
+    )
+    not_conformant = RunResult(target="http://kic/api/v1", started_at="t", cases=[failing])
+    stopped = RunResult(target="http://kic/api/v1", started_at="t", cases=[passed])
+    stopped.interrupted = True
+    could_not = RunResult(target="http://kic/api/v1", started_at="t", aborted="unreachable")
+    colors = {"NO FAILURES": incomplete}
+    for state, other in (
+        ("CONFORMANT", conformant),
+        ("NOT CONFORMANT", not_conformant),
+        ("INTERRUPTED", stopped),
+        ("COULD NOT RUN", could_not),
+    ):
+        assert other.verdict_state == state
+        colors[state] = _banner_color(page, other, tmp_path / f"{other.exit_code}.html")
+        expect(page.locator("#verdict")).to_have_text(state)
+        if state == "INTERRUPTED":
+            expect(page.locator("p.warning", has_text="Interrupted:")).to_be_visible()
+            assert (
+                page.locator("#verdict").evaluate("e => getComputedStyle(e).borderTopStyle")
+                == "dashed"
+            )
+            assert colors[state] == "rgb(102, 102, 102)"
+    assert colors["CONFORMANT"] == "rgb(42, 125, 42)"
+    assert colors["NOT CONFORMANT"] == "rgb(187, 34, 34)"
+    assert len(set(colors.values())) == len(colors), colors

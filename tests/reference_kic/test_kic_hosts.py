@@ -8,14 +8,19 @@ token cannot be steered is in tests/robustness/test_kic_hardening.py.
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from kic_testkit import auth_header, klant_body, path_of
+from kic_testkit import KIC_CLIENTS, auth_header, klant_body, path_of
 
+from reference_kic import cli
 from reference_kic.config import ConfigError, KicConfig, parse_allowed_hosts, split_host
 from reference_kic.urls import host_allowed, local_address
+from zgw.serving import free_port, serve_in_process
 
 
 @pytest.mark.parametrize(
@@ -145,3 +150,55 @@ def test_allowed_hosts_in_the_config_file_and_the_environment(tmp_path: Any) -> 
         parse_allowed_hosts({"a": 1}, "allowed_hosts")
     with pytest.raises(ConfigError, match=r"allowed_hosts\[0\]"):
         KicConfig(db_path="x.db", allowed_hosts=("a b",))
+
+
+def test_serve_allowed_host_lets_a_service_name_build_the_urls(tmp_path: Path) -> None:
+    """``reference-kic serve --allowed-host kic --allowed-host proxy.example:8443``, as in a
+    compose file where clients reach the KIC by its service name: those Hosts build the URLs
+    (added to the config file's ``allowed_hosts``), any other is a 400 ``host-not-allowed``."""
+    client = KIC_CLIENTS["alles"]
+    config = tmp_path / "kic.json"
+    config.write_text(
+        json.dumps(
+            {
+                "clients": {client.client_id: {"secret": client.secret, "scopes": "all"}},
+                "allowed_hosts": ["from-the-file.example"],
+            }
+        )
+    )
+
+    def command(port: int) -> list[str]:
+        return [
+            str(Path(sys.executable).parent / "reference-kic"),
+            *("serve", "--port", str(port), "--db", str(tmp_path / "kic.db")),
+            *("--workers", "1", "--config", str(config)),
+            *("--allowed-host", "kic", "--allowed-host", "Proxy.Example:8443"),
+        ]
+
+    with serve_in_process("kic", command, tmp_path, ready_path="/api/v1/") as kic:
+        port = int(kic.url.rsplit(":", 1)[1])
+
+        def post(host: str) -> httpx.Response:
+            headers = {**auth_header(), "Host": host}
+            return httpx.post(f"{kic.url}/api/v1/klanten", json=klant_body(), headers=headers)
+
+        for host in (f"kic:{port}", "kic", "proxy.example:8443", "from-the-file.example"):
+            created = post(host)
+            assert created.status_code == 201, (host, created.text)
+            assert created.json()["url"].startswith(f"http://{host}/api/v1/klanten/")
+        for host in ("other.example", "proxy.example:9443", f"kic.example:{port}"):
+            refused = post(host)
+            assert refused.status_code == 400, (host, refused.text)
+            assert refused.json()["code"] == "host-not-allowed"
+        listed = httpx.get(f"{kic.url}/api/v1/klanten", headers=auth_header())
+        assert len(listed.json()) == 4  # the refused ones changed nothing
+
+
+def test_serve_refuses_a_bad_allowed_host_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["serve", "--port", str(free_port()), "--db", str(tmp_path / "k.db")]
+    assert cli.main([*argv, "--allowed-host", "http://kic:8000"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("reference-kic: --allowed-host 'http://kic:8000': not a host")
+    assert "Traceback" not in err

@@ -64,6 +64,14 @@ CASES = [
     ("klanten", klant_body(emailadres="geen-email"), ("emailadres", "invalid")),
     ("klanten", klant_body(subject="http://testserver/p/1"), ("subject", "invalid")),
     ("klanten", klant_body(subjectType="persoon"), ("subjectType", "invalid_choice")),
+    # The reference's blank choice: "" for an optional choice means unset (§1.2) ...
+    ("contactmomenten", contactmoment_body(initiatiefnemer=""), None),
+    # ... but a nullable choice says that with null and has no blank.
+    (
+        "klanten",
+        {"subjectType": "", "subject": "https://registers.example/p/1"},
+        ("subjectType", "invalid_choice"),
+    ),
     ("klanten", klant_body(subjectIdentificatie=None), ("subjectIdentificatie", "null")),
     (
         "klanten",
