@@ -6,7 +6,7 @@
 :func:`harness.transport.send`, and its response goes through the checks of
 :data:`harness.checks.RESPONSE_CHECKS`; a ``drc`` step drives the mock DRC through
 :class:`~harness.drc_control.DrcControl`; a ``drc_expect`` step goes through
-:data:`harness.checks.DRC_CHECKS`. Both act on the run's first DRC, or with ``on: second`` on
+:data:`harness.checks.DRC_CHECKS`. Both act on the run's first DRC, or with ``on_drc: second`` on
 its second one (scenarios with documents of two DRCs). Nothing the target does makes
 :func:`run_scenario` raise.
 
@@ -253,7 +253,7 @@ class _ScenarioRun:
 
     def drc_step(self, step: Step) -> None:
         data = self.rendered(step)
-        drc = self.require_drc(data.get("on", "first"))
+        drc = self.require_drc(data.get("on_drc", "first"))
         action = data["drc"]
         result: Any = None
         if action == "create_document":
@@ -264,7 +264,8 @@ class _ScenarioRun:
             link = {k: data[k] for k in ("zaak", "contactmoment", "verzoek") if k in data}
             result = drc.link_zaak(link) if action == "link_zaak" else drc.unlink_zaak(link)
         elif action == "fault":
-            rule = {k: data[k] for k in ("method", "status", "delay", "drop", "count") if k in data}
+            fields = ("method", "status", "body", "delay", "drop", "count")
+            rule = {k: data[k] for k in fields if k in data}
             rule["path"] = documents_path(str(data["path"]))
             result = drc.add_fault(rule)
         elif action == "clear_faults":
@@ -286,7 +287,7 @@ class _ScenarioRun:
                 raise _StopScenario from None
 
     def drc_expect_step(self, step: Step) -> None:
-        on = str(step.data.get("on", "first"))
+        on = str(step.data.get("on_drc", "first"))
         drc = self.require_drc(on)
         since = self.second_journal_start if on == "second" else self.journal_start
         others = tuple(

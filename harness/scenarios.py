@@ -260,12 +260,12 @@ def _semantic_problems(document: dict[str, Any], file: str, spec: Spec) -> list[
     if "second-drc" not in (document.get("requires") or []):
         for section in ("steps", "finally"):
             for index, step in enumerate(document.get(section) or []):
-                if step.get("on") == "second":
+                if step.get("on_drc") == "second":
                     problems.append(
                         Problem(
                             file,
                             yamlload.line_of(document, [section, index]),
-                            "on: second needs 'requires: [drc, second-drc]' (the run may "
+                            "on_drc: second needs 'requires: [drc, second-drc]' (the run may "
                             "have only one mock DRC)",
                         )
                     )
