@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
+from harness import yamlload
 from harness.config import RunConfig
 from harness.environment import embedded_environment, known_defects
 from harness.results import CaseResult, Level, Outcome, RunResult
@@ -51,7 +51,7 @@ TWO_DRCS = "kic-001-mirror-in-each-documents-drc"
 def proof_of(scenario_id: str) -> list[str]:
     """The defects a scenario's ``proof`` key names (read from its file: the loader's model
     of the key is another change's)."""
-    document = yaml.safe_load(
+    document = yamlload.load(
         (Path(scenarios_path()) / "kic-001" / f"{scenario_id}.yaml").read_text(encoding="utf-8")
     )
     proof: dict[str, Any] = document.get("proof") or {}
