@@ -16,6 +16,7 @@ embedded environment; the correct one is shared by the module.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
@@ -162,3 +163,99 @@ def test_on_drc_chooses_the_drc_a_step_looks_at(which, outcome, scenario_dir, co
     [scenario] = load_library([scenario_dir(where=WHERE_IS_THE_MIRROR % which)])
     case = _run(correct_kic, scenario)
     assert case.outcome is outcome, _explain(case)
+
+
+# -- the second DRC from the CLI and the pytest plugin, for a KIC that knows both
+
+
+@contextlib.contextmanager
+def kic_for_two_drcs(tmp_path: Path) -> Iterator[tuple[str, int, int]]:
+    """A reference KIC with credentials for two DRCs on free ports (not started yet): its
+    API root and the two ports."""
+    from harness.environment import DRC_CALLBACK, KIC_TO_DRC, MAIN_CLIENT
+    from reference_kic.app import create_app
+    from reference_kic.config import ALL_SCOPES, DrcCredential, KicConfig
+    from zgw.jwt import Client
+    from zgw.serving import free_port, serve_in_thread
+
+    first, second = free_port(), free_port()
+    assert first != second
+    config = KicConfig(
+        db_path=str(tmp_path / "kic.sqlite3"),
+        clients={
+            MAIN_CLIENT[0]: Client(*MAIN_CLIENT, ALL_SCOPES),
+            DRC_CALLBACK[0]: Client(*DRC_CALLBACK, frozenset({"klanten.lezen"})),
+        },
+        drc_credentials=[
+            DrcCredential(f"http://127.0.0.1:{port}/", *KIC_TO_DRC) for port in (first, second)
+        ],
+    )
+    with serve_in_thread(create_app(config)) as kic:
+        yield f"{kic.url}/api/v1", first, second
+
+
+def test_the_cli_starts_a_second_drc_of_second_drc_port(tmp_path: Path, capsys) -> None:
+    from harness.cli import main
+    from harness.environment import DRC_CALLBACK, KIC_TO_DRC, MAIN_CLIENT
+
+    with kic_for_two_drcs(tmp_path) as (target, first, second):
+        code = main(
+            [
+                *("run", "--target", target, "--client-id", MAIN_CLIENT[0]),
+                *("--secret", MAIN_CLIENT[1], "--id", TWO_DRCS, "--no-fuzz"),
+                *("--drc-host", "127.0.0.1", "--drc-port", str(first)),
+                *("--second-drc-port", str(second), "--drc-client", ":".join(KIC_TO_DRC)),
+                *("--drc-callback-client", ":".join(DRC_CALLBACK)),
+            ]
+        )
+    out = capsys.readouterr().out
+    assert code == 3, out  # a selection, no narrow client: never more than NO FAILURES
+    assert f"second mock DRC listening on http://127.0.0.1:{second}" in out
+    assert "1 passed" in out or "passed: 1" in out.lower(), out
+
+
+def test_the_cli_refuses_a_second_drc_port_without_the_first(capsys) -> None:
+    from harness.cli import main
+
+    argv = ["run", "--target", "http://x/api/v1", "--client-id", "a", "--secret", "b"]
+    assert main([*argv, "--second-drc-port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--second-drc-port starts a second mock DRC next to the first" in err
+
+
+@pytest.fixture()
+def child_pytest(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child pytest loads only our plugin (``-p``), not the entry point's copy too."""
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+
+
+@pytest.mark.usefixtures("child_pytest")
+def test_the_plugin_starts_a_second_drc_of_kic_second_drc_port(pytester, tmp_path) -> None:
+    from harness.environment import DRC_CALLBACK, KIC_TO_DRC, MAIN_CLIENT
+
+    with kic_for_two_drcs(tmp_path) as (target, first, second):
+        result = pytester.runpytest_subprocess(
+            *("--kic-url", target, "--kic-client-id", MAIN_CLIENT[0]),
+            *("--kic-secret", MAIN_CLIENT[1], "--kic-id", TWO_DRCS),
+            *("--kic-drc-host", "127.0.0.1", "--kic-drc-port", str(first)),
+            *("--kic-second-drc-port", str(second), "--kic-drc-client", ":".join(KIC_TO_DRC)),
+            *("--kic-drc-callback-client", ":".join(DRC_CALLBACK), "-p", "harness.pytest_plugin"),
+        )
+    result.assert_outcomes(passed=1)
+
+
+@pytest.mark.usefixtures("child_pytest")
+def test_the_plugin_skips_the_two_drc_scenario_without_a_second_drc(pytester, tmp_path) -> None:
+    from harness.environment import DRC_CALLBACK, KIC_TO_DRC, MAIN_CLIENT
+
+    with kic_for_two_drcs(tmp_path) as (target, first, _):
+        result = pytester.runpytest_subprocess(
+            *("--kic-url", target, "--kic-client-id", MAIN_CLIENT[0]),
+            *("--kic-secret", MAIN_CLIENT[1], "--kic-id", TWO_DRCS),
+            *("--kic-drc-host", "127.0.0.1", "--kic-drc-port", str(first)),
+            *("--kic-drc-client", ":".join(KIC_TO_DRC)),
+            *("--kic-drc-callback-client", ":".join(DRC_CALLBACK), "-p", "harness.pytest_plugin"),
+            "-rs",
+        )
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*NO FAILURES (incomplete:*1 skipped*", "*--kic-second-drc-url*"])
