@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, summary in (
         ("run", "test your KIC"),
-        ("demo", "run the suite against the built-in reference KIC"),
+        ("demo", "run the suite against the built-in reference KIC and two mock DRCs"),
         ("list", "list the scenarios"),
         ("validate", "lint scenario files"),
     ):
