@@ -393,6 +393,7 @@ def _cmd_demo(opts: argparse.Namespace, out: Console, err: Console) -> int:
             f"{config.second_drc_url}"
             + (f", defects: {', '.join(opts.defect)}" if opts.defect else ""),
             highlight=False,
+            soft_wrap=True,  # one line, however long: the causes of failure follow at once
         )
         _apply_common(config, opts)
         return _execute(config, opts, out, err)

@@ -259,3 +259,47 @@ def test_the_plugin_skips_the_two_drc_scenario_without_a_second_drc(pytester, tm
         )
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*NO FAILURES (incomplete:*1 skipped*", "*--kic-second-drc-url*"])
+
+
+# -- the ``mirrored`` check on its own
+
+
+class _Drc:
+    """What ``DrcView`` asks of a DRC for ``mirrored``: its mirrors."""
+
+    def __init__(self, *documents: str, verzoek: str = "http://kic/verzoeken/1") -> None:
+        self._mirrors = [{"object": verzoek, "informatieobject": d} for d in documents]
+
+    def mirrors(self) -> list[dict[str, Any]]:
+        return self._mirrors
+
+
+def _mirrored(listed: list[str] | None, first: _Drc, *others: _Drc) -> list[str]:
+    from harness import checks
+
+    def relations(verzoek: str) -> tuple[list[Any] | None, str | None]:
+        if listed is None:
+            return None, "the KIC answered 500"
+        return [{"verzoek": verzoek, "informatieobject": d} for d in listed], None
+
+    view = checks.DrcView(first, None, others, relations)  # type: ignore[arg-type]
+    result = checks.drc_mirrored(view, {"verzoek": "http://kic/verzoeken/1"}, Level.MUST)
+    return [] if result.passed else result.message.splitlines()
+
+
+def test_mirrored_holds_when_relations_and_mirrors_agree_across_drcs() -> None:
+    assert _mirrored(["a", "b"], _Drc("a"), _Drc("b")) == []
+    assert _mirrored([], _Drc(), _Drc("x", verzoek="http://kic/verzoeken/2")) == []
+
+
+@pytest.mark.parametrize(
+    ("listed", "drcs", "problem"),
+    [
+        (["a", "b"], [_Drc("a")], "have no DRC mirror"),
+        (["a"], [_Drc("a"), _Drc("b")], "have no relation in the KIC"),
+        (["a"], [_Drc("a"), _Drc("a")], "more than one DRC mirror"),
+        (None, [_Drc("a")], "the KIC answered 500"),
+    ],
+)
+def test_mirrored_names_what_disagrees(listed, drcs, problem) -> None:
+    assert any(problem in line for line in _mirrored(listed, *drcs)), _mirrored(listed, *drcs)
