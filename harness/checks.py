@@ -118,13 +118,21 @@ class StepExchange:
         return self.request.get("expect") or {}
 
 
+#: The KIC's verzoekinformatieobjecten of a verzoek (its URL) as the main client lists them:
+#: (the items, None) or (None, why they could not be read).
+RelationReader = Callable[[str], "tuple[list[Any] | None, str | None]"]
+
+
 @dataclass
 class DrcView:
     """What a ``drc_expect`` check looks at: the mock DRC's journal since the scenario began
-    and its mirrors, each fetched once per view and only when a check asks."""
+    and its mirrors, each fetched once per view and only when a check asks; for ``mirrored``
+    also the run's other DRCs and the KIC's own list of relations."""
 
     drc: DrcControl
     since: int | None
+    others: tuple[DrcControl, ...] = ()
+    relations: RelationReader | None = None
 
     @functools.cached_property
     def journal(self) -> list[dict[str, Any]]:
@@ -133,6 +141,11 @@ class DrcView:
     @functools.cached_property
     def mirrors(self) -> list[dict[str, Any]]:
         return self.drc.mirrors()
+
+    @functools.cached_property
+    def all_mirrors(self) -> list[dict[str, Any]]:
+        """The mirrors of every DRC of the run (this one first)."""
+        return [*self.mirrors, *(m for other in self.others for m in other.mirrors())]
 
 
 # --------------------------------------------------------------------------- response checks
@@ -859,6 +872,40 @@ def _mirrors_eventually(expectation: dict[str, Any]) -> bool:
     return "contains" in expectation and "not_contains" not in expectation
 
 
+#: How long ``mirrored`` waits for the KIC and its DRCs to agree when ``within`` is not given.
+MIRRORED_WITHIN = 10.0
+
+
+def drc_mirrored(view: DrcView, expectation: dict[str, Any], level: Level) -> CheckResult:
+    """kic-001 both ways for one verzoek: every relation the KIC lists has exactly one mirror
+    in the run's DRCs, and every mirror of the verzoek there has its relation in the KIC."""
+    verzoek = expectation["verzoek"]
+    described = matchers.to_json(expectation)
+    if view.relations is None:
+        return result("drc_mirrored", ["no way to read the KIC's relations"], level, described)
+    relations, problem = view.relations(verzoek)
+    if relations is None:
+        return result("drc_mirrored", [problem or "the KIC's relations are unknown"], level)
+    listed = [r.get("informatieobject") for r in relations if isinstance(r, dict)]
+    mirrored = [m.get("informatieobject") for m in view.all_mirrors if m.get("object") == verzoek]
+    problems = []
+    missing = sorted({str(d) for d in listed if d not in mirrored})
+    if missing:
+        problems.append(f"{len(missing)} relation(s) the KIC lists have no DRC mirror: {missing}")
+    orphans = sorted({str(d) for d in mirrored if d not in listed})
+    if orphans:
+        problems.append(f"{len(orphans)} DRC mirror(s) have no relation in the KIC: {orphans}")
+    doubled = sorted({str(d) for d in mirrored if mirrored.count(d) > 1})
+    if doubled:
+        problems.append(f"more than one DRC mirror of the same relation: {doubled}")
+    actual = {"relations": listed, "mirrors": mirrored}
+    return result("drc_mirrored", problems, level, described, actual)
+
+
+def _mirrored_patience(expectation: dict[str, Any]) -> float:
+    return float(expectation.get("within", MIRRORED_WITHIN))
+
+
 # --------------------------------------------------------------------------- the registries
 
 
@@ -947,18 +994,21 @@ class DrcExpectation:
     """One ``drc_expect`` key: its check and whether the DRC may still be catching up.
 
     A DRC expectation that can come true later (the KIC mirrors asynchronously) is retried a
-    few times before it fails; one that asserts an absence is judged at once.
+    few times before it fails; one that asserts an absence is judged at once. ``patience``,
+    when given, is how many seconds at least to keep retrying (``mirrored``: its ``within``).
     """
 
     key: str
     check: Callable[[DrcView, Any, Level], CheckResult]
     eventually: Callable[[Any], bool]
+    patience: Callable[[Any], float] | None = None
 
 
 DRC_CHECKS: tuple[DrcExpectation, ...] = (
     DrcExpectation("received", drc_received, lambda expectation: True),
     DrcExpectation("not_received", drc_not_received, lambda expectation: False),
     DrcExpectation("mirrors", drc_mirrors, _mirrors_eventually),
+    DrcExpectation("mirrored", drc_mirrored, lambda expectation: True, _mirrored_patience),
 )
 
 #: The keys of ``expect`` (``levels`` aside) and of ``drc_expect``, from the registries.

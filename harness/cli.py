@@ -35,6 +35,7 @@ from harness.settings import (
     add_arguments,
     require,
     resolve,
+    second_drc_problem,
 )
 from harness.spec import SpecError, load_spec
 
@@ -89,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, summary in (
         ("run", "test your KIC"),
-        ("demo", "run the suite against the built-in reference KIC"),
+        ("demo", "run the suite against the built-in reference KIC and two mock DRCs"),
         ("list", "list the scenarios"),
         ("validate", "lint scenario files"),
     ):
@@ -287,6 +288,9 @@ def _check_drc(opts: argparse.Namespace) -> None:
     problem = api_url_problem(opts.drc_url) if opts.drc_url else None
     if problem:
         raise UsageError(f"--drc-url: {problem}")
+    problem = second_drc_problem(vars(opts))
+    if problem:
+        raise UsageError(problem)
 
 
 def _cmd_run(opts: argparse.Namespace, out: Console, err: Console) -> int:
@@ -299,15 +303,18 @@ def _cmd_run(opts: argparse.Namespace, out: Console, err: Console) -> int:
     _check_tls(opts)
     _check_reports(opts)
     with contextlib.ExitStack() as stack:
-        drc_url = opts.drc_url
+        drc_url, second_drc_url = opts.drc_url, opts.second_drc_url
         if opts.drc_host is not None:
             drc_url = _serve_drc(opts, out, stack)
+        if opts.second_drc_port is not None:
+            second_drc_url = _serve_drc(opts, out, stack, second=True)
         config = RunConfig(
             target=opts.target,
             client_id=opts.client_id,
             secret=opts.secret,
             narrow_client=narrow,
             drc_url=drc_url,
+            second_drc_url=second_drc_url,
             embedded_drc=_drc_options(opts) if opts.drc_host is not None else None,
             drc_callback_client=opts.drc_callback_client,
             tls_ca_bundle=opts.tls_ca_bundle,
@@ -322,6 +329,12 @@ def _drc_options(opts: argparse.Namespace) -> list[str]:
     options = [f"--drc-host {opts.drc_host} --drc-port {opts.drc_port}"]
     if opts.drc_public_url:
         options.append(f"--drc-public-url {opts.drc_public_url}")
+    if opts.second_drc_port is not None:
+        options.append(f"--second-drc-port {opts.second_drc_port}")
+    if opts.second_drc_public_url:
+        options.append(f"--second-drc-public-url {opts.second_drc_public_url}")
+    if opts.second_drc_url:
+        options.append(f"--second-drc-url {opts.second_drc_url}")
     options += [
         f"--{name}"
         for name in ("drc-lenient", "drc-accept-any-token")
@@ -330,28 +343,32 @@ def _drc_options(opts: argparse.Namespace) -> list[str]:
     return options
 
 
-def _serve_drc(opts: argparse.Namespace, out: Console, stack: contextlib.ExitStack) -> str:
-    """Start the mock DRC of ``--drc-host/--drc-port`` for the run; its URL for the harness."""
+def _serve_drc(
+    opts: argparse.Namespace, out: Console, stack: contextlib.ExitStack, *, second: bool = False
+) -> str:
+    """Start the mock DRC of ``--drc-host/--drc-port`` for the run (``second``: the one of
+    ``--second-drc-port``, set up like the first); its URL for the harness."""
     from harness.drc_control import documents_path
     from harness.environment import MockDrcOptions, served_mock_drc
 
     options = MockDrcOptions(
         host=opts.drc_host,
-        port=opts.drc_port,
+        port=opts.second_drc_port if second else opts.drc_port,
         client=opts.drc_client,
         callback_client=opts.drc_callback_client,
         accept_any_token=opts.drc_accept_any_token,
         strict=not opts.drc_lenient,
-        public_url=opts.drc_public_url,
+        public_url=opts.second_drc_public_url if second else opts.drc_public_url,
     )
+    which = "second mock DRC" if second else "mock DRC"
     try:
         drc = stack.enter_context(served_mock_drc(options))
     except OSError as exc:
         raise UsageError(
-            f"cannot start the mock DRC on {opts.drc_host}:{opts.drc_port}: {exc.strerror}"
+            f"cannot start the {which} on {options.host}:{options.port}: {exc.strerror}"
         ) from None
     out.print(
-        f"mock DRC listening on {drc.url}; documents under {drc.public_url}{documents_path('')}",
+        f"{which} listening on {drc.url}; documents under {drc.public_url}{documents_path('')}",
         highlight=False,
     )
     return drc.local_url
@@ -372,9 +389,11 @@ def _cmd_demo(opts: argparse.Namespace, out: Console, err: Console) -> int:
     _check_reports(opts)
     with embedded_environment(defects=frozenset(opts.defect)) as config:
         out.print(
-            f"reference KIC at {config.target}, mock DRC at {config.drc_url}"
+            f"reference KIC at {config.target}, mock DRCs at {config.drc_url} and "
+            f"{config.second_drc_url}"
             + (f", defects: {', '.join(opts.defect)}" if opts.defect else ""),
             highlight=False,
+            soft_wrap=True,  # one line, however long: the causes of failure follow at once
         )
         _apply_common(config, opts)
         return _execute(config, opts, out, err)

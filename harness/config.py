@@ -74,6 +74,8 @@ SKIP_REASONS = {
     "drc": "needs the mock DRC (give {--drc-url}, or {--drc-host}/{--drc-port} to start one)",
     "zaken": "needs the mock DRC's Zaken endpoints (give {--drc-url} or {--drc-host}/{--drc-port})",
     "narrow-client": "needs a narrow-scope client ({--narrow-client-id}/{--narrow-secret})",
+    "second-drc": "needs a second mock DRC, for documents of two DRCs (give {--second-drc-url}, "
+    "or {--second-drc-port} with {--drc-host} to start one; your KIC needs credentials for it)",
 }
 _OPTION = re.compile(r"\{--([a-z-]+)\}")
 
@@ -91,8 +93,10 @@ class RunConfig:
 
     ``target`` is the KIC's API root (``http://host:port/api/v1``; a trailing ``/`` is dropped
     here, once). ``drc_url`` is the base URL of a mock DRC (:mod:`harness.drc_control` knows its
-    paths); ``None`` skips scenarios that need it, with that reason. ``drc_callback_client``
-    is what that DRC sends when it calls the KIC back (the pre-flight tries it).
+    paths); ``None`` skips scenarios that need it, with that reason. ``second_drc_url`` is a
+    second one (``second-drc`` scenarios: documents of two DRCs, each mirror in its own);
+    ``drc_callback_client`` is what the DRCs send when they call the KIC back (the pre-flight
+    tries it).
 
     ``tls_ca_bundle`` / ``tls_insecure`` choose how HTTPS certificates are checked
     (:meth:`ssl_context`); ``wait_for_target`` is how long the pre-flight waits for a target
@@ -106,6 +110,7 @@ class RunConfig:
     secret: str
     narrow_client: tuple[str, str] | None = None
     drc_url: str | None = None
+    second_drc_url: str | None = None
     timeout: float = 10.0
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     fuzz_examples: int = 25
@@ -132,6 +137,8 @@ class RunConfig:
         self.target = self.target.rstrip("/")
         if self.drc_url:
             self.drc_url = self.drc_url.rstrip("/")
+        if self.second_drc_url:
+            self.second_drc_url = self.second_drc_url.rstrip("/")
         self._ssl_context: ssl.SSLContext | None = None
 
     def ssl_context(self) -> ssl.SSLContext:
@@ -174,12 +181,14 @@ class RunConfig:
         raise ValueError(f"unknown auth {auth!r}")
 
     def available_capabilities(self) -> frozenset[str]:
-        """What scenarios may ``require``: drc, zaken, narrow-client."""
+        """What scenarios may ``require``: drc, zaken, second-drc, narrow-client."""
         if self.capabilities is not None:
             return self.capabilities
         caps = set()
         if self.drc_url:
             caps |= {"drc", "zaken"}
+            if self.second_drc_url:
+                caps.add("second-drc")
         if self.narrow_client:
             caps.add("narrow-client")
         return frozenset(caps)
@@ -237,6 +246,8 @@ class RunConfig:
             notes.append("the mock DRC was embedded in the run: this starts it again")
         elif self.drc_url:
             parts.append(f"{self.option('drc-url')} {shlex.quote(self.drc_url)}")
+            if self.second_drc_url:
+                parts.append(f"{self.option('second-drc-url')} {shlex.quote(self.second_drc_url)}")
         return " ".join([*parts, *options]) + "  # " + "; ".join(notes)
 
     def describe(self) -> dict[str, Any]:
@@ -246,6 +257,7 @@ class RunConfig:
             "client_id": self.client_id,
             "narrow_client_id": self.narrow_client[0] if self.narrow_client else None,
             "drc_url": self.drc_url,
+            "second_drc_url": self.second_drc_url,
             "timeout": self.timeout,
             "max_body_bytes": self.max_body_bytes,
             "fuzz_examples": self.fuzz_examples,

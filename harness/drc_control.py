@@ -178,6 +178,12 @@ class DrcControl:
     def unlink_zaak(self, link: dict[str, Any]) -> dict[str, Any] | None:
         return self._call("DELETE", "zaken/links", json=link)
 
+    def remove_mirrors(self, match: dict[str, Any]) -> list[dict[str, Any]]:
+        """Remove the mirrors matching ``match`` (``object``, ``informatieobject``) behind the
+        KIC's back (no call-back, not journaled); returns those removed."""
+        answer = self._call("DELETE", "mirrors", json=match) or {}
+        return list(answer.get("removed") or [])
+
     def add_fault(self, rule: dict[str, Any]) -> dict[str, Any]:
         """Add a fault rule (``path`` is a DRC request path prefix); returns it with its id."""
         return self._call("POST", "faults", json=rule)

@@ -1,8 +1,9 @@
 """The servers a run can start in-process; the only harness module that imports a server.
 
-:func:`embedded_environment` starts a mock DRC and a reference KIC (temporary SQLite file) on
-free loopback ports, gives each the other's credentials, and yields a ready
-:class:`~harness.config.RunConfig`. The ``demo`` command and the project's tests use it; its
+:func:`embedded_environment` starts two mock DRCs and a reference KIC (temporary SQLite file)
+on free loopback ports, gives each the other's credentials, and yields a ready
+:class:`~harness.config.RunConfig` (the second DRC serves the scenarios with documents of two
+DRCs). The ``demo`` command and the project's tests use it; its
 ``defects`` argument switches the KIC into a deliberately broken variant
 (:func:`known_defects`). :func:`served_mock_drc` starts the mock DRC alone, where a vendor's
 KIC can reach it (``kic-conformance run --drc-host``).
@@ -26,6 +27,10 @@ NARROW_CLIENT = ("kic-conformance-narrow", "kic-conformance-narrow-demo-secret-0
 KIC_TO_DRC = ("reference-kic", "reference-kic-demo-secret-0123456789abc")
 DRC_CALLBACK = ("mock-drc", "mock-drc-callback-demo-secret-0123456789")
 READ_SCOPE = "klanten.lezen"
+#: How long the embedded KIC waits for a DRC (its ``http_timeout``). Short, so a scenario whose
+#: DRC answers only after the KIC gave up (``kic-001-drc-timeout-on-create``) costs little,
+#: and still far above what a loopback mirror POST with its call-back takes.
+KIC_DRC_TIMEOUT = 3.0
 
 
 def known_defects() -> frozenset[str]:
@@ -106,6 +111,7 @@ def embedded_environment(
     )
     with contextlib.ExitStack() as stack:
         drc = stack.enter_context(running_mock_drc(drc_config, host=host))
+        second_drc = stack.enter_context(running_mock_drc(drc_config, host=host))
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kic-demo-")))
         kic_config = KicConfig(
             db_path=str(folder / "kic.sqlite3"),
@@ -114,7 +120,11 @@ def embedded_environment(
                 NARROW_CLIENT[0]: Client(*NARROW_CLIENT, frozenset({READ_SCOPE})),
                 DRC_CALLBACK[0]: Client(*DRC_CALLBACK, frozenset({READ_SCOPE})),
             },
-            drc_credentials=[DrcCredential(drc.url, *KIC_TO_DRC)],
+            drc_credentials=[
+                DrcCredential(drc.url + "/", *KIC_TO_DRC),
+                DrcCredential(second_drc.url + "/", *KIC_TO_DRC),
+            ],
+            http_timeout=KIC_DRC_TIMEOUT,
             defects=frozenset(defects),
             profile=profile,
         )
@@ -125,6 +135,7 @@ def embedded_environment(
             secret=MAIN_CLIENT[1],
             narrow_client=NARROW_CLIENT,
             drc_url=drc.url,
+            second_drc_url=second_drc.url,
             drc_callback_client=DRC_CALLBACK,
             fuzz_examples=fuzz_examples,
             demo_defects=tuple(sorted(defects)),

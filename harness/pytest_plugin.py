@@ -26,8 +26,8 @@ skipped. The run is the CLI's (:mod:`harness.run`):
 - the session ends with the CLI's verdict line (:func:`harness.report.terminal.verdict_line`).
 
 Under xdist every worker in ``--kic-demo`` mode starts its own embedded environment; with
-``--kic-url`` all share the target, and a mock DRC of ``--kic-drc-host`` is started once by
-the main process and handed to the workers.
+``--kic-url`` all share the target, and a mock DRC of ``--kic-drc-host`` (and the second one
+of ``--kic-second-drc-port``) is started once by the main process and handed to the workers.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ from harness.settings import (
     options_for,
     require,
     resolve,
+    second_drc_problem,
 )
 from harness.spec import SpecError
 
@@ -67,8 +68,9 @@ PREFIX = "--kic-"
 _STATE = pytest.StashKey["_SessionState"]()
 #: The plugin's defaults where they differ from the CLI's: no fuzz items unless asked for.
 PLUGIN_DEFAULTS = {"fuzz_examples": 0}
-#: What the main process hands to xdist workers: the URL of the mock DRC it started.
+#: What the main process hands to xdist workers: the URLs of the mock DRCs it started.
 WORKER_DRC_URL = "kic_conformance_drc_url"
+WORKER_SECOND_DRC_URL = "kic_conformance_second_drc_url"
 
 
 class KicConformanceWarning(UserWarning):
@@ -176,6 +178,9 @@ def _combination_problem(values: dict[str, Any]) -> str | None:
         return "--kic-drc-host and --kic-drc-port go together"
     if values["drc_url"] and api_url_problem(values["drc_url"]):
         return f"--kic-drc-url: {api_url_problem(values['drc_url'])}"
+    problem = second_drc_problem(values, "pytest")
+    if problem:
+        return problem
     if values["tls_ca_bundle"] is not None and values["insecure"]:
         return "give either --kic-tls-ca-bundle or --kic-insecure, not both"
     if values["tls_ca_bundle"] is not None and not Path(values["tls_ca_bundle"]).is_file():
@@ -212,6 +217,10 @@ def _drc_options(values: dict[str, Any]) -> list[str]:
     options = [f"{flag('drc-host')} {values['drc_host']} {flag('drc-port')} {values['drc_port']}"]
     if values["drc_public_url"]:
         options.append(f"{flag('drc-public-url')} {values['drc_public_url']}")
+    for name in ("second-drc-port", "second-drc-public-url", "second-drc-url"):
+        value = values.get(name.replace("-", "_"))
+        if value is not None:
+            options.append(f"{flag(name)} {value}")
     options += [
         flag(name)
         for name in ("drc-lenient", "drc-accept-any-token")
@@ -233,6 +242,7 @@ class _SessionState:
         self.doctor: CallbackDoctor | None = None
         self.turns = DrcTurns(None)
         self.drc_url: str | None = None
+        self.second_drc_url: str | None = None
         self.mode: RunMode | None = None
         self.spec_version = ""
 
@@ -254,6 +264,7 @@ class _SessionState:
                 narrow_client=narrow,
                 drc_url=self.drc_url or values["drc_url"],
                 embedded_drc=_drc_options(values) if values["drc_host"] is not None else None,
+                second_drc_url=self.second_drc_url or values["second_drc_url"],
                 drc_callback_client=values["drc_callback_client"],
                 tls_ca_bundle=values["tls_ca_bundle"],
                 tls_insecure=bool(values["insecure"]),
@@ -267,26 +278,35 @@ class _SessionState:
         return str(self.values.get("target") or "")
 
     def start_drc(self) -> None:
-        """Serve the mock DRC of ``--kic-drc-host/--kic-drc-port`` (main process only)."""
+        """Serve the mock DRC of ``--kic-drc-host/--kic-drc-port``, and the second one of
+        ``--kic-second-drc-port`` (main process only)."""
         values = self.values
         if self.demo or values["drc_host"] is None:
             return
+        self.drc_url = self._serve(values["drc_port"], values["drc_public_url"], "mock DRC")
+        if values["second_drc_port"] is not None:
+            self.second_drc_url = self._serve(
+                values["second_drc_port"], values["second_drc_public_url"], "second mock DRC"
+            )
+
+    def _serve(self, port: int, public_url: str | None, which: str) -> str:
         from harness.environment import MockDrcOptions, served_mock_drc
 
+        values = self.values
         options = MockDrcOptions(
             host=values["drc_host"],
-            port=values["drc_port"],
+            port=port,
             client=values["drc_client"],
             callback_client=values["drc_callback_client"],
             accept_any_token=bool(values["drc_accept_any_token"]),
             strict=not values["drc_lenient"],
-            public_url=values["drc_public_url"],
+            public_url=public_url,
         )
         try:
-            self.drc_url = self.stack.enter_context(served_mock_drc(options)).local_url
+            return self.stack.enter_context(served_mock_drc(options)).local_url
         except OSError as exc:
             raise pytest.UsageError(
-                f"kic-conformance: cannot start the mock DRC on {options.host}:{options.port}: "
+                f"kic-conformance: cannot start the {which} on {options.host}:{options.port}: "
                 f"{exc.strerror}"
             ) from None
 
@@ -503,6 +523,7 @@ def pytest_configure(config: pytest.Config) -> None:
             config.addinivalue_line("markers", f"{level}: kic-conformance requirement level")
         if _is_worker(config):
             config.stash[_STATE].drc_url = config.workerinput.get(WORKER_DRC_URL)
+            config.stash[_STATE].second_drc_url = config.workerinput.get(WORKER_SECOND_DRC_URL)
         else:
             config.pluginmanager.register(SessionVerdict(config.stash[_STATE]), "kic-verdict")
 
@@ -521,10 +542,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
-    """xdist: hand the mock DRC the main process started to each worker."""
+    """xdist: hand the mock DRCs the main process started to each worker."""
     state = node.config.stash.get(_STATE, None)
     if state is not None and state.drc_url:
         node.workerinput[WORKER_DRC_URL] = state.drc_url
+    if state is not None and state.second_drc_url:
+        node.workerinput[WORKER_SECOND_DRC_URL] = state.second_drc_url
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -7,9 +7,10 @@
   that leaves nothing is a run that cannot go on (:func:`empty_selection`);
 - :func:`check_before_run` (the pre-flight) makes sure the settings are right before any
   scenario runs: the target answers JSON at its API root and to an authenticated list for the
-  main client, the narrow client may read but not write, the mock DRC answers its control API
-  and the KIC accepts the DRC's call-back client. Each problem is one or two lines naming the
-  option to fix; it also reads how the DRC was started, for the run's :class:`RunMode`;
+  main client, the narrow client may read but not write, the mock DRC (and a second one, when
+  given) answers its control API and the KIC accepts the DRC's call-back client. Each
+  problem is one or two lines naming the option to fix; it also reads how the DRCs were
+  started, for the run's :class:`RunMode`;
 - :func:`run_scenarios` runs them in threads, each through :func:`harness.runner.run_scenario`
   inside its :meth:`~harness.scheduling.DrcTurns.turn`, those that need the DRC alone last
   (:mod:`harness.scheduling`), stopping early after ``max_failures`` failed cases; a failed
@@ -326,6 +327,32 @@ def _check_drc(context: RunContext) -> tuple[str | None, dict[str, Any]]:
     return None, settings
 
 
+def _check_second_drc(
+    context: RunContext, first: dict[str, Any]
+) -> tuple[str | None, dict[str, Any]]:
+    """The second DRC's control API answers; the settings of both DRCs as one (the run is
+    only as strict as the laxer of them)."""
+    second = context.second_drc
+    if second is None:
+        return None, first
+    try:
+        settings = second.settings()
+    except DrcControlError as exc:
+        return f"{exc}\ncheck {context.config.option('second-drc-url')}", first
+    return None, _combined(first, settings)
+
+
+def _combined(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    combined = dict(first)
+    if "strict" in first or "strict" in second:
+        combined["strict"] = bool(first.get("strict", True)) and bool(second.get("strict", True))
+    if "acceptAnyToken" in first or "acceptAnyToken" in second:
+        combined["acceptAnyToken"] = bool(first.get("acceptAnyToken")) or bool(
+            second.get("acceptAnyToken")
+        )
+    return combined
+
+
 def check_before_run(context: RunContext) -> Preflight:
     """The pre-flight: every check above in order; the first problem ends it."""
     config = context.config
@@ -337,16 +364,23 @@ def check_before_run(context: RunContext) -> Preflight:
     problem, settings = _check_drc(context)
     if problem:
         return Preflight(problem, settings)
+    problem, settings = _check_second_drc(context, settings)
+    if problem:
+        return Preflight(problem, settings)
     return Preflight(_check_narrow_client(context), settings)
 
 
 def _drc_settings(context: RunContext) -> dict[str, Any]:
-    if context.drc is None:
-        return {}
+    """How the run's DRCs were started (both as one: :func:`_combined`); empty when unknown."""
+    settings: dict[str, Any] = {}
     try:
-        return context.drc.settings()
+        if context.drc is not None:
+            settings = context.drc.settings()
+        if context.second_drc is not None:
+            settings = _combined(settings, context.second_drc.settings())
     except DrcControlError:
-        return {}
+        return settings
+    return settings
 
 
 def run_mode(

@@ -6,7 +6,9 @@
 :func:`harness.transport.send`, and its response goes through the checks of
 :data:`harness.checks.RESPONSE_CHECKS`; a ``drc`` step drives the mock DRC through
 :class:`~harness.drc_control.DrcControl`; a ``drc_expect`` step goes through
-:data:`harness.checks.DRC_CHECKS`. Nothing the target does makes :func:`run_scenario` raise.
+:data:`harness.checks.DRC_CHECKS`. Both act on the run's first DRC, or with ``on_drc: second`` on
+its second one (scenarios with documents of two DRCs). Nothing the target does makes
+:func:`run_scenario` raise.
 
 Every check is marked with its step's index and whether that step is under test (set-up
 failures make a case *precondition failed*). A scenario that used the mock DRC and did not
@@ -62,23 +64,29 @@ class _StopScenario(Exception):
 
 @dataclass
 class RunContext:
-    """What running a scenario needs: settings, the spec, an HTTP client, the DRC control."""
+    """What running a scenario needs: settings, the spec, an HTTP client, the DRC controls."""
 
     config: RunConfig
     spec: Spec
     client: httpx.Client = field(default_factory=new_client)
     drc: DrcControl | None = None
+    second_drc: DrcControl | None = None
 
     @classmethod
     def create(cls, config: RunConfig, spec: Spec | None = None) -> RunContext:
         tls = config.ssl_context()
         drc = DrcControl(config.drc_url, config.timeout, tls) if config.drc_url else None
-        return cls(config, spec or load_spec(config.spec_path), new_client(verify=tls), drc)
+        second = None
+        if config.drc_url and config.second_drc_url:
+            second = DrcControl(config.second_drc_url, config.timeout, tls)
+        client = new_client(verify=tls)
+        return cls(config, spec or load_spec(config.spec_path), client, drc, second)
 
     def close(self) -> None:
         self.client.close()
-        if self.drc is not None:
-            self.drc.close()
+        for drc in (self.drc, self.second_drc):
+            if drc is not None:
+                drc.close()
 
 
 class _ScenarioRun:
@@ -99,15 +107,17 @@ class _ScenarioRun:
             operations_under_test=list(scenario.operations_under_test),
             source=scenario.source,
         )
-        drc = context.drc
+        drc, second = context.drc, context.second_drc
         self.variables: dict[str, Any] = {
             "api_root": self.config.target,
             "documents_root": drc.documents_root if drc else None,
+            "second_documents_root": second.documents_root if second else None,
             "zaken_root": drc.zaken_root if drc else None,
             "unique": uuid.uuid4().hex[:12],
             "year": dt.date.today().year,
         }
         self.journal_start: int | None = None
+        self.second_journal_start: int | None = None
         self.step: Step | None = None
         # True while the ``finally:`` steps run: their checks become cleanup problems, which
         # reports show but the outcome ignores (the behaviour under test is already decided).
@@ -242,8 +252,8 @@ class _ScenarioRun:
     # -- DRC steps -----------------------------------------------------------------------
 
     def drc_step(self, step: Step) -> None:
-        drc = self.require_drc()
         data = self.rendered(step)
+        drc = self.require_drc(data.get("on_drc", "first"))
         action = data["drc"]
         result: Any = None
         if action == "create_document":
@@ -254,35 +264,78 @@ class _ScenarioRun:
             link = {k: data[k] for k in ("zaak", "contactmoment", "verzoek") if k in data}
             result = drc.link_zaak(link) if action == "link_zaak" else drc.unlink_zaak(link)
         elif action == "fault":
-            rule = {k: data[k] for k in ("method", "status", "delay", "drop", "count") if k in data}
+            fields = ("method", "status", "body", "delay", "drop", "count")
+            rule = {k: data[k] for k in fields if k in data}
             rule["path"] = documents_path(str(data["path"]))
             result = drc.add_fault(rule)
         elif action == "clear_faults":
             drc.clear_faults()
+        elif action == "remove_mirrors":
+            result = drc.remove_mirrors(_mirror_filter(data))
+        elif action == "find_mirrors":
+            wanted = _mirror_filter(data)
+            result = [m for m in drc.mirrors() if all(m.get(k) == v for k, v in wanted.items())]
         for name, expression in (step.data.get("save") or {}).items():
-            self.variables[name] = templating.capture(
-                expression, body=result, headers={}, status=None
-            )
+            try:
+                self.variables[name] = templating.capture(
+                    expression, body=result, headers={}, status=None
+                )
+            except templating.TemplateError as exc:
+                # What the DRC holds depends on the KIC (find_mirrors finds what it mirrored).
+                level = self.level(step, None, None)
+                self.add(checks.capture_failed(name, f"the DRC: {exc}", level, None), step)
+                raise _StopScenario from None
 
     def drc_expect_step(self, step: Step) -> None:
-        drc = self.require_drc()
+        on = str(step.data.get("on_drc", "first"))
+        drc = self.require_drc(on)
+        since = self.second_journal_start if on == "second" else self.journal_start
+        others = tuple(
+            d for d in (self.context.drc, self.context.second_drc) if d not in (None, drc)
+        )
         expect = templating.render(step.data["drc_expect"], self.variables)
         level = self.level(step, None, None)
         for entry in checks.DRC_CHECKS:
             if entry.key not in expect:
                 continue
-            attempts = POSITIVE_DRC_RETRIES if entry.eventually(expect[entry.key]) else 1
-            for attempt in range(attempts):
-                view = checks.DrcView(drc, self.journal_start)
-                result = entry.check(view, expect[entry.key], level)
-                if result.passed or attempt == attempts - 1:
+            value = expect[entry.key]
+            attempts = POSITIVE_DRC_RETRIES if entry.eventually(value) else 1
+            patience = entry.patience(value) if entry.patience is not None else 0.0
+            deadline = time.monotonic() + patience
+            attempt = 0
+            while True:
+                view = checks.DrcView(drc, since, others, self.kic_relations)
+                result = entry.check(view, value, level)
+                attempt += 1
+                if result.passed or (attempt >= attempts and time.monotonic() >= deadline):
                     break
                 time.sleep(POSITIVE_DRC_PAUSE)
             self.add(result, step)
 
-    def require_drc(self) -> DrcControl:
+    def kic_relations(self, verzoek: str) -> tuple[list[Any] | None, str | None]:
+        """The KIC's verzoekinformatieobjecten of ``verzoek``, as the main client lists them
+        (recorded as an exchange of the case); or None and why not."""
+        url = f"{self.config.target}/verzoekinformatieobjecten?verzoek={quote(verzoek, safe='')}"
+        followed = self.follow(url)
+        if followed is None:
+            return None, f"cannot list {url}"
+        response, _ = followed
+        if response.status != 200:
+            return None, f"the KIC answered {response.status or response.error} to GET {url}"
+        parsed, body = response.json()
+        if isinstance(body, dict) and isinstance(body.get("results"), list):
+            body = body["results"]
+        if not parsed or not isinstance(body, list):
+            return None, f"the KIC's answer to GET {url} is not a JSON list"
+        return body, None
+
+    def require_drc(self, which: str = "first") -> DrcControl:
         if self.context.drc is None:
             raise MissingCapability("drc")
+        if which == "second":
+            if self.context.second_drc is None:
+                raise MissingCapability("second-drc")
+            return self.context.second_drc
         return self.context.drc
 
     # -- driving -----------------------------------------------------------------------
@@ -307,6 +360,8 @@ class _ScenarioRun:
             self.variables.update(templating.render(scenario.vars, self.variables))
             if self.context.drc is not None and self.uses_drc():
                 self.journal_start = self.context.drc.journal_cursor()
+                if self.context.second_drc is not None:
+                    self.second_journal_start = self.context.second_drc.journal_cursor()
             for step in scenario.steps:
                 self.run_step(step)
         except _StopScenario:
@@ -364,15 +419,22 @@ class _ScenarioRun:
         urls = self.mentioned_urls()
         if drc is None or not urls or not self.uses_drc():
             return
+        second = self.context.second_drc
         try:
             entries = drc.journal(since=self.journal_start, mentions=urls)
+            if second is not None:
+                # The second DRC's entries say so: their ids are its own.
+                entries += [
+                    {**entry, "drc": "second"}
+                    for entry in second.journal(since=self.second_journal_start, mentions=urls)
+                ]
         except DrcControlError as exc:
             self.case.drc_journal = [{"error": f"the DRC journal could not be read: {exc}"}]
             return
         names = {url: name for name, url in self.variables.items() if url in urls}
         kept = []
         for entry in entries:
-            kept_entry = {k: entry.get(k) for k in JOURNAL_FIELDS if k in entry}
+            kept_entry = {k: entry.get(k) for k in (*JOURNAL_FIELDS, "drc") if k in entry}
             kept_entry["about"] = _named(
                 names,
                 entry.get("path"),
@@ -409,6 +471,11 @@ class _ScenarioRun:
     def cleanup_error(self, message: str) -> CheckResult:
         # Level as the scenario's: with cleanup=True it is reported, never counted.
         return CheckResult(name="cleanup", passed=False, level=self.scenario.level, message=message)
+
+
+def _mirror_filter(data: dict[str, Any]) -> dict[str, Any]:
+    """The ``object`` / ``informatieobject`` a ``remove_mirrors`` or ``find_mirrors`` step names."""
+    return {k: data[k] for k in ("object", "informatieobject") if k in data}
 
 
 def _named(names: dict[str, str], *parts: Any) -> list[str]:

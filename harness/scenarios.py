@@ -29,7 +29,9 @@ from zgw.contract import scenarios_path
 SCHEMA_PATH = Path(__file__).resolve().parent / "scenario.schema.json"
 DEFAULT_LIBRARY = scenarios_path()
 STEP_KINDS = ("call", "request", "drc", "drc_expect")
-BUILTIN_VARS = frozenset({"api_root", "documents_root", "zaken_root", "unique", "year"})
+BUILTIN_VARS = frozenset(
+    {"api_root", "documents_root", "second_documents_root", "zaken_root", "unique", "year"}
+)
 
 
 @dataclass(frozen=True)
@@ -255,6 +257,18 @@ def _semantic_problems(document: dict[str, Any], file: str, spec: Spec) -> list[
                     "under_test: a finally step is never under test (it only tidies up)",
                 )
             )
+    if "second-drc" not in (document.get("requires") or []):
+        for section in ("steps", "finally"):
+            for index, step in enumerate(document.get(section) or []):
+                if step.get("on_drc") == "second":
+                    problems.append(
+                        Problem(
+                            file,
+                            yamlload.line_of(document, [section, index]),
+                            "on_drc: second needs 'requires: [drc, second-drc]' (the run may "
+                            "have only one mock DRC)",
+                        )
+                    )
     defined = set(BUILTIN_VARS) | set(document.get("vars") or {})
     all_saved = set(defined)
     for section in ("steps", "finally"):

@@ -196,6 +196,13 @@ OPTIONS: tuple[Option, ...] = (
            group="drc", switch=True, default=False),
     Option("drc-lenient", "the DRC does not call your KIC back (incomplete run)", group="drc",
            switch=True, default=False),
+    Option("second-drc-url", "base URL of a second mock DRC started apart, for the scenarios "
+           "with documents of two DRCs (your KIC needs credentials for both)", _url,
+           group="drc", metavar="URL"),
+    Option("second-drc-port", "start a second mock DRC on --drc-host at this port (0: any "
+           "free port), like the first", _port, group="drc", metavar="PORT"),
+    Option("second-drc-public-url", "base URL your KIC uses to reach the second DRC "
+           "(default http://HOST:PORT)", _url, group="drc", metavar="URL"),
     # -- selection
     Option("scenarios", "scenario folder or file (repeatable; default: the built-in library)",
            Path, group="selection", commands=SELECTING, many=True, path=True, metavar="DIR",
@@ -418,3 +425,43 @@ def require(values: Mapping[str, Any], names: tuple[str, ...], front_end: str = 
         raise SettingsError(
             f"missing {flags} (or the environment variable {envs}, or the key in {CONFIG_FILE})"
         )
+
+
+def second_drc_problem(values: Mapping[str, Any], front_end: str = "cli") -> str | None:
+    """What is wrong with the options of the second mock DRC, in one line (None: nothing).
+
+    ``values`` are the resolved options by dest; ``front_end`` spells the flags (``pytest``:
+    ``--kic-...``).
+    """
+    from harness.drc_control import api_url_problem
+
+    def flag(name: str) -> str:
+        return BY_NAME[name].flag(front_end)
+
+    url = values.get("second_drc_url")
+    port = values.get("second_drc_port")
+    first_url, first_host = values.get("drc_url"), values.get("drc_host")
+    if url and port is not None:
+        return f"give either {flag('second-drc-url')} or {flag('second-drc-port')}, not both"
+    if port is not None and first_host is None:
+        return (
+            f"{flag('second-drc-port')} starts a second mock DRC next to the first: give "
+            f"{flag('drc-host')}/{flag('drc-port')} too"
+        )
+    if values.get("second_drc_public_url") and port is None:
+        return f"{flag('second-drc-public-url')} goes with {flag('second-drc-port')}"
+    if port and port == values.get("drc_port"):
+        return f"{flag('second-drc-port')} {port} is the first DRC's port: give another (or 0)"
+    if not url:
+        return None
+    if not first_url and first_host is None:
+        return (
+            f"{flag('second-drc-url')} needs the first mock DRC too ({flag('drc-url')} or "
+            f"{flag('drc-host')}/{flag('drc-port')})"
+        )
+    problem = api_url_problem(url)
+    if problem:
+        return f"{flag('second-drc-url')}: {problem}"
+    if first_url and url.rstrip("/") == first_url.rstrip("/"):
+        return f"{flag('second-drc-url')} names the DRC of {flag('drc-url')}: give another one"
+    return None

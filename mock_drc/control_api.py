@@ -13,6 +13,9 @@ Not journaled, not faulted, no JWT, no content negotiation (plain ``curl -d`` wo
 - ``POST /_mock/zaken/links`` (body: ``{"zaak": url, "contactmoment": url}`` or with
   ``"verzoek"``) -> 201 the zaakcontactmoment / zaakverzoek; ``DELETE /_mock/zaken/links``
   (same body) -> 200 ``{"removed": [links]}`` (idempotent).
+- ``DELETE /_mock/mirrors`` (body: ``{"object": url, "informatieobject": url}``, at least one)
+  -> 200 ``{"removed": [mirrors]}``: removes the matching objectinformatieobjecten behind the
+  KIC's back (no call-back, not journaled), for a scenario whose mirror is already gone.
 - ``GET /_mock/faults`` -> array; ``POST /_mock/faults`` (body: ``method, path, status?,
   body?, delay?, drop?, count?``) -> 201 the rule; ``DELETE /_mock/faults`` -> 204 (all);
   ``DELETE /_mock/faults/{id}`` -> 204 or 404.
@@ -142,6 +145,35 @@ class ZaakLinkResource(_Control):
         answer_json(resp, {"removed": removed})
 
 
+class MirrorsResource(_Control):
+    FIELDS = frozenset({"object", "informatieobject"})
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = json_object_body(req)
+        unknown = sorted(set(body) - self.FIELDS)
+        if unknown:
+            raise invalid(unknown[0], "unknown-field", "Give only object and informatieobject.")
+        if not body:
+            raise invalid("nonFieldErrors", "required", "Give object, informatieobject or both.")
+        for name, value in body.items():
+            if not isinstance(value, str) or not value:
+                raise invalid(name, "invalid", f"{name} must be a URL.")
+        found = self.state.find_mirrors(
+            object_url=body.get("object"), informatieobject=body.get("informatieobject")
+        )
+        generation = req.context.generation
+        removed = [
+            m
+            for m in found
+            if self.state.remove_mirror(_last_segment(m["url"]), generation=generation)
+        ]
+        answer_json(resp, {"removed": removed})
+
+
+def _last_segment(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
 class FaultsResource(_Control):
     FIELDS = frozenset({"method", "path", "status", "body", "delay", "drop", "count"})
 
@@ -197,6 +229,7 @@ def add_routes(app: falcon.App, prefix: str, state: DrcState, config: DrcConfig)
         "documents": SeedDocumentResource,
         "zaken": SeedZaakResource,
         "zaken/links": ZaakLinkResource,
+        "mirrors": MirrorsResource,
         "faults": FaultsResource,
         "faults/{fault_id}": FaultResource,
         "state": StateResource,

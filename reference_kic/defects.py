@@ -229,6 +229,39 @@ class Defects(frozenset):
         "an update may leave a klant with neither subject nor subjectIdentificatie",
     )
 
+    # -- G: kic-001 holes (cascades, DRC faults, refused links, two DRCs) --
+    mirror_posted_twice: bool = switch(
+        "mirror-posted-twice",
+        "POST the DRC mirror of a verzoekinformatieobject twice (the DRC refuses the second)",
+    )
+    drc_before_checks: bool = switch(
+        "drc-before-checks",
+        "a verzoekinformatieobject create or delete calls the DRC before the token, scope and "
+        "body are checked (a refused one has reached the DRC too)",
+    )
+    cascade_restore_skipped: bool = switch(
+        "cascade-restore-skipped",
+        "a cascade whose mirror delete fails shows its relations again without putting back "
+        "the mirrors it already deleted",
+    )
+    mirror_refusal_ignored: bool = switch(
+        "mirror-refusal-ignored",
+        "a DRC 4xx on the mirror POST is ignored: the relation is kept without its mirror",
+    )
+    mirror_unanswered_as_success: bool = switch(
+        "mirror-unanswered-as-success",
+        "a mirror POST without answer (timeout, dropped connection) counts as done: the "
+        "relation is kept without a look at the DRC",
+    )
+    delete_needs_mirror: bool = switch(
+        "delete-needs-mirror",
+        "deleting a relation whose mirror is already gone from the DRC fails (409)",
+    )
+    mirror_to_first_drc: bool = switch(
+        "mirror-to-first-drc",
+        "send every mirror to the first configured DRC, whichever DRC serves the document",
+    )
+
 
 #: Every deliberate defect the reference KIC can be switched into, with what it breaks.
 DEFECTS: dict[str, str] = Defects.described()

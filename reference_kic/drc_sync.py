@@ -32,12 +32,14 @@ remove VIO rows (the table's foreign key refuses a cascade that would bypass the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import time
 import uuid as uuid_module
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from zgw.errors import ApiError, InvalidParam, ValidationFailed
 
@@ -144,9 +146,15 @@ class DrcSync:
         try:
             self._post_mirror(row)
         except MirrorFailed as exc:
+            if exc.uncertain and self.defects.mirror_unanswered_as_success:
+                self.settle(row["uuid"], owner)
+                return row
             if self._undo_create(row, owner, uncertain=exc.uncertain):
                 return row
             raise _refused("create", exc, "The relation was not kept.") from None
+        if self.defects.mirror_posted_twice:
+            with contextlib.suppress(MirrorFailed):
+                self._post_mirror(row)
         self.settle(row["uuid"], owner)
         return row
 
@@ -212,6 +220,8 @@ class DrcSync:
             "objectType": object_type,
         }
         response = self._call("POST", f"{root}objectinformatieobjecten", json=body)
+        if self.defects.mirror_refusal_ignored and 400 <= response.status_code < 500:
+            return
         if response.status_code != 201:
             raise MirrorFailed(
                 f"the DRC refused the mirror with HTTP {response.status_code} "
@@ -297,6 +307,8 @@ class DrcSync:
 
     def _delete_mirror(self, row: dict[str, Any]) -> None:
         """Delete the mirror(s) of ``row``; a failure is re-checked before it counts."""
+        if self.defects.delete_needs_mirror and not self._list_mirrors(row):
+            raise MirrorFailed("the DRC lists no mirror of the relation to delete")
         try:
             self._delete_listed_mirrors(row)
         except MirrorFailed as failure:
@@ -353,6 +365,9 @@ class DrcSync:
             return
         uuids = [row["uuid"] for row in rows]
         shown = [uuid for uuid in uuids if uuid not in leaving]
+        if self.defects.cascade_restore_skipped:
+            self._mark(shown, sync=None, hidden=False, owner=None, held_by=owner)
+            return
         self._mark(shown, sync=MIRROR, hidden=False, owner=owner, held_by=owner)
         for row in back:
             self._ensure_quietly(row)
@@ -472,19 +487,24 @@ class DrcSync:
             params = {"object": row["mirrorObject"]}
         else:
             params = {"object": row["mirrorObject"], "informatieobject": row["informatieobject"]}
-        response = self._call("GET", f"{root}objectinformatieobjecten", params=params)
+        url = f"{root}objectinformatieobjecten"
+        response = self._call("GET", url, params=params)
+        # Each failure names the DRC (several may be configured) and what was wrong.
+        where = f"the DRC at {root} could not list the mirrors (GET {url})"
         if response.status_code != 200:
             raise MirrorFailed(
-                f"the DRC refused to list mirrors with HTTP {response.status_code} "
-                f"({_excerpt(response.text)})"
+                f"{where}: it answered HTTP {response.status_code} ({_excerpt(response.text)})"
             )
         try:
             mirrors = response.json()
-        except ValueError:
-            raise MirrorFailed("the DRC listed mirrors in something that is not JSON") from None
+        except ValueError as exc:  # not JSON, too deep, too large, ...: the reader says which
+            raise MirrorFailed(f"{where}: its answer is not usable JSON ({exc})") from None
         items = list_items(mirrors)
         if items is None:
-            raise MirrorFailed("the DRC's mirror list is not a JSON array")
+            raise MirrorFailed(
+                f"{where}: its answer is not a JSON array (nor a page with results), "
+                f"but {type(mirrors).__name__}"
+            )
         return items
 
     def _drc_root(self, document_url: str) -> str:
@@ -494,7 +514,30 @@ class DrcSync:
                 f"cannot derive the DRC API root from {document_url} "
                 f"(expected .../{DOCUMENT_RESOURCE}/<uuid>)"
             )
+        credentials = self.remote.config.drc_credentials
+        if self.defects.mirror_to_first_drc and credentials:
+            first = urlsplit(credentials[0].api_root)
+            root = urlsplit(root)._replace(scheme=first.scheme, netloc=first.netloc).geturl()
         return root
+
+    # -- the drc-before-checks defect -------------------------------------------------------
+    def mirror_before_checks(self, body: Any) -> None:
+        """Defect ``drc-before-checks``: POST the mirror of a create nothing has checked yet."""
+        if not isinstance(body, dict):
+            return
+        verzoek, document = body.get("verzoek"), body.get("informatieobject")
+        if isinstance(verzoek, str) and isinstance(document, str):
+            with contextlib.suppress(MirrorFailed):
+                self._post_mirror({"informatieobject": document, "mirrorObject": verzoek})
+
+    def unmirror_before_checks(self, uuid: str) -> None:
+        """Defect ``drc-before-checks``: delete the mirrors of a row before the delete is
+        checked (a strict DRC refuses while the row is listed; the request reached it all
+        the same)."""
+        row = self.store.get(TABLE, uuid)
+        if row is not None and self.mirror_object(row) is not None:
+            with contextlib.suppress(MirrorFailed):
+                self._delete_listed_mirrors({**row, "mirrorObject": self.mirror_object(row)})
 
     def _call(self, method: str, url: str, **kwargs: Any):  # -> httpx.Response
         try:

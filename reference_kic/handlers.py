@@ -146,8 +146,13 @@ class CollectionResource(_KindResource):
         return None if matches_nothing else where
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        self.ctx.auth.require(req, auth.CREATE)
-        body = self.ctx.read_body(req)
+        if self.kind.drc_mirrored and self.ctx.defects.drc_before_checks:
+            body = self.ctx.read_body(req)
+            self.ctx.service.drc.mirror_before_checks(body)
+            self.ctx.auth.require(req, auth.CREATE)
+        else:
+            self.ctx.auth.require(req, auth.CREATE)
+            body = self.ctx.read_body(req)
         if (
             self.ctx.defects.error_500_on_bad_input
             and self.kind.collection == "klanten"
@@ -206,6 +211,8 @@ class ItemResource(_KindResource):
             resp.content_type = None
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, uuid: str) -> None:
+        if self.kind.drc_mirrored and self.ctx.defects.drc_before_checks:
+            self.ctx.service.drc.unmirror_before_checks(uuid)
         self.ctx.auth.require(req, auth.DELETE)
         keep = self.ctx.defects.list_shows_deleted
         row = self.ctx.store.get(self.kind.collection, uuid) if keep else None

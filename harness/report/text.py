@@ -173,6 +173,8 @@ def journal_lines(entries: list[dict[str, Any]], indent: str = "  ") -> list[str
         status = entry.get("status")
         answer = "no answer (connection dropped)" if status is None else str(status)
         line = f"{indent}  #{entry.get('id', '?')} {entry.get('method', '?')} {path} -> {answer}"
+        if entry.get("drc") == "second":
+            line = line.replace("#", "second DRC #", 1)
         if entry.get("about"):
             line += f"  (about {_about(entry['about'])})"
         if entry.get("fault"):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.settings import OPTIONS, SettingsError, require, resolve
+from harness.settings import OPTIONS, SettingsError, require, resolve, second_drc_problem
 
 ENV = {"KIC_SECRET": "from-the-variable"}
 
@@ -104,3 +104,43 @@ def test_missing_options_are_named_for_the_front_end() -> None:
 def test_no_two_options_share_an_environment_variable() -> None:
     names = [option.env for option in OPTIONS]
     assert len(names) == len(set(names))
+
+
+FIRST_STARTED = {"drc_host": "127.0.0.1", "drc_port": 8500}
+FIRST_APART = {"drc_url": "http://drc.test:8000"}
+
+
+@pytest.mark.parametrize(
+    ("values", "front_end", "problem"),
+    [
+        ({**FIRST_STARTED, "second_drc_port": 0}, "cli", None),
+        ({**FIRST_APART, "second_drc_url": "http://drc2.test:8000"}, "cli", None),
+        ({**FIRST_STARTED, "second_drc_url": "http://drc2.test:8000"}, "cli", None),
+        ({}, "cli", None),
+        (
+            {**FIRST_STARTED, "second_drc_port": 0, "second_drc_url": "http://drc2.test"},
+            "cli",
+            "give either --second-drc-url or --second-drc-port, not both",
+        ),
+        ({**FIRST_APART, "second_drc_port": 0}, "pytest", "give --kic-drc-host/--kic-drc-port"),
+        ({"second_drc_url": "http://drc2.test"}, "cli", "needs the first mock DRC too"),
+        ({**FIRST_STARTED, "second_drc_port": 8500}, "cli", "is the first DRC's port"),
+        (
+            {**FIRST_STARTED, "second_drc_public_url": "http://kic-sees-it.test"},
+            "cli",
+            "--second-drc-public-url goes with --second-drc-port",
+        ),
+        ({**FIRST_APART, "second_drc_url": "http://drc.test:8000/"}, "cli", "names the DRC of"),
+        (
+            {**FIRST_APART, "second_drc_url": "http://drc2.test/documenten/api/v1"},
+            "pytest",
+            "--kic-second-drc-url:",
+        ),
+    ],
+)
+def test_the_second_drc_options_go_with_the_first(values, front_end, problem) -> None:
+    found = second_drc_problem(values, front_end)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None and problem in found

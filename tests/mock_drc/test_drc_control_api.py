@@ -106,6 +106,29 @@ def test_unlinking_a_zaak_via_control(
     assert bad.status_code == 400
 
 
+def test_removing_mirrors_behind_the_kics_back(
+    mock_drc: MockDrcHandle, control: httpx.Client, document: dict[str, Any]
+) -> None:
+    state = mock_drc.state
+    other = state.create_document()
+    kept = state.add_mirror_if_unique(other["url"], "http://k/verzoeken/1", "verzoek")
+    gone = state.add_mirror_if_unique(document["url"], "http://k/verzoeken/1", "verzoek")
+    removed = control.request(
+        "DELETE",
+        "mirrors",
+        json={"informatieobject": document["url"], "object": "http://k/verzoeken/1"},
+    )
+    assert removed.status_code == 200 and removed.json() == {"removed": [gone]}
+    assert state.mirrors() == [kept]
+    assert state.journal() == [], "behind the KIC's back: no journal entry"
+    again = control.request("DELETE", "mirrors", json={"informatieobject": document["url"]})
+    assert again.json() == {"removed": []}
+    for body, name in (({}, "nonFieldErrors"), ({"x": "y"}, "x"), ({"object": 3}, "object")):
+        bad = control.request("DELETE", "mirrors", json=body)
+        assert bad.status_code == 400
+        assert bad.json()["invalidParams"][0]["name"] == name
+
+
 def test_journal_filters(
     mock_drc: MockDrcHandle, control: httpx.Client, http: httpx.Client, document: dict[str, Any]
 ) -> None:

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import pytest
 from kic_testkit import (
+    DRC_CLIENT_ID,
+    DRC_SECRET,
     RSIN,
+    DrcDouble,
+    Fault,
     contactmoment_body,
+    drc_app,
     klant_body,
     make_config,
     path_of,
@@ -14,8 +19,9 @@ from kic_testkit import (
     verzoek_body,
 )
 
-from reference_kic.config import DEFECTS, ConfigError, KicConfig
+from reference_kic.config import DEFECTS, ConfigError, DrcCredential, KicConfig
 from reference_kic.defects import Defects, UnknownDefect, family
+from zgw.serving import serve_in_thread
 
 
 def _vio(kic, drc, verzoek=None):
@@ -283,6 +289,88 @@ def test_subject_rule_on_create_only(make_api):
     patched = api.call("PATCH", klant, json={"subject": ""})
     assert patched.status_code == 200 and patched.json["subject"] == ""
     assert api.call("POST", "klanten", json={"subjectType": "vestiging"}).status_code == 400
+
+
+# -- the kic-001 holes (issue 13): the scenarios that catch these are in
+# tests/harness/test_kic001_holes.py
+
+
+def _listed(kic, verzoek):
+    return kic.call("GET", "verzoekinformatieobjecten", params={"verzoek": verzoek}).json()
+
+
+def test_mirror_posted_twice(make_served_kic, drc):
+    kic = make_served_kic(defects=frozenset({"mirror-posted-twice"}))
+    assert _vio(kic, drc).status_code == 201
+    assert len(drc.received("POST", "objectinformatieobjecten")) == 2
+
+
+def test_drc_before_checks(make_served_kic, drc):
+    kic = make_served_kic(defects=frozenset({"drc-before-checks"}))
+    verzoek = kic.create("verzoeken", verzoek_body())["url"]
+    body = {"verzoek": verzoek, "informatieobject": drc.add_document()}
+    refused = kic.http.post("verzoekinformatieobjecten", json=body)  # no token
+    assert refused.status_code in (401, 403)
+    [post] = drc.received("POST", "objectinformatieobjecten")  # before the token was checked
+    assert post.json["informatieobject"] == body["informatieobject"]
+
+
+def test_cascade_restore_skipped(make_served_kic, drc):
+    kic = make_served_kic(defects=frozenset({"cascade-restore-skipped"}))
+    verzoek = kic.create("verzoeken", verzoek_body())["url"]
+    assert _vio(kic, drc, verzoek).status_code == 201
+    assert _vio(kic, drc, verzoek).status_code == 201
+    drc.faults[("DELETE", "mirror")] = Fault(500, skip=1)  # the second mirror delete fails
+    assert kic.call("DELETE", f"verzoeken/{uuid_of(verzoek)}").status_code >= 400
+    assert len(_listed(kic, verzoek)) == 2  # both relations are shown again ...
+    assert len(drc.mirrors) == 1  # ... but the first mirror was not put back
+
+
+def test_mirror_refusal_ignored(make_served_kic, drc):
+    kic = make_served_kic(defects=frozenset({"mirror-refusal-ignored"}))
+    drc.faults[("POST", "mirrors")] = Fault(400)
+    created = _vio(kic, drc)
+    assert created.status_code == 201
+    assert drc.mirrors == {} and len(_listed(kic, created.json()["verzoek"])) == 1
+
+
+def test_mirror_unanswered_as_success(make_served_kic, drc):
+    kic = make_served_kic(defects=frozenset({"mirror-unanswered-as-success"}), http_timeout=1.0)
+    drc.faults[("POST", "mirrors")] = Fault(0)  # no answer until the KIC gave up
+    created = _vio(kic, drc)
+    assert created.status_code == 201
+    assert drc.mirrors == {} and len(_listed(kic, created.json()["verzoek"])) == 1
+
+
+def test_delete_needs_mirror(make_served_kic, drc):
+    kic = make_served_kic(defects=frozenset({"delete-needs-mirror"}))
+    vio = _vio(kic, drc).json()
+    drc.mirrors.clear()  # gone behind the KIC's back
+    assert kic.call("DELETE", f"verzoekinformatieobjecten/{uuid_of(vio['url'])}").status_code == 409
+    assert len(_listed(kic, vio["verzoek"])) == 1
+
+
+def test_mirror_to_first_drc(make_served_kic, drc):
+    second = DrcDouble()
+    with serve_in_thread(drc_app(second)) as server:
+        second.url = server.url
+        kic = make_served_kic(
+            defects=frozenset({"mirror-to-first-drc"}),
+            drc_credentials=[
+                DrcCredential(drc.url + "/", DRC_CLIENT_ID, DRC_SECRET),
+                DrcCredential(second.url + "/", DRC_CLIENT_ID, DRC_SECRET),
+            ],
+        )
+        verzoek = kic.create("verzoeken", verzoek_body())["url"]
+        doc = second.add_document()
+        kic.call(
+            "POST", "verzoekinformatieobjecten", json={"verzoek": verzoek, "informatieobject": doc}
+        )
+        second.release.set()
+    assert [
+        r.json["informatieobject"] for r in drc.received("POST", "objectinformatieobjecten")
+    ] == [doc]
+    assert second.received("POST", "objectinformatieobjecten") == []
 
 
 def test_every_defect_has_a_test_here():
