@@ -4,7 +4,7 @@
 free loopback ports, gives each the other's credentials, and yields a ready
 :class:`~harness.config.RunConfig`. The ``demo`` command and the project's tests use it; its
 ``defects`` argument switches the KIC into a deliberately broken variant
-(:func:`known_defects`). :func:`served_mock_drc` starts the mock DRC alone, where a vendor's
+(:func:`checked_defects`). :func:`served_mock_drc` starts the mock DRC alone, where a vendor's
 KIC can reach it (``kic-conformance run --drc-host``).
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,11 +28,12 @@ DRC_CALLBACK = ("mock-drc", "mock-drc-callback-demo-secret-0123456789")
 READ_SCOPE = "klanten.lezen"
 
 
-def known_defects() -> frozenset[str]:
-    """The names of the reference KIC's deliberately broken variants."""
-    from reference_kic.config import DEFECTS
+def checked_defects(names: Iterable[str]) -> frozenset[str]:
+    """``names`` as defects of the reference KIC (a family's too: ``accept-token:alg-none``);
+    ValueError naming the unknown ones and the valid names otherwise."""
+    from reference_kic.defects import Defects
 
-    return frozenset(DEFECTS)
+    return frozenset(Defects(names))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,14 @@ import falcon
 import yaml
 
 from zgw.bodies import BodyError, as_api_error, parse_json, read_request_body
-from zgw.errors import ApiError, InvalidParam, ValidationFailed, fout_body, invalid
+from zgw.errors import (
+    PROBLEM_JSON,
+    ApiError,
+    InvalidParam,
+    ValidationFailed,
+    fout_body,
+    invalid,
+)
 
 from . import auth
 from .config import KicConfig
@@ -119,7 +126,7 @@ class CollectionResource(_KindResource):
         if filters is None:
             return {}
         unknown = sorted(set(req.params) - filters.keys())
-        if unknown:
+        if unknown and not self.ctx.defects.unknown_parameters_ignored:
             raise invalid(
                 NON_FIELD, "unknown-parameters", f"Onbekende query parameters: {', '.join(unknown)}"
             )
@@ -293,3 +300,44 @@ def invalid_params_unnamed(
     resp.status = falcon.HTTP_400
     resp.content_type = "application/problem+json"
     resp.text = json.dumps(body)
+
+
+# -- the defects of block E (reference_kic/defects.py): error handlers and a middleware --
+
+
+def _problem(resp: falcon.Response, status: int, body: dict[str, Any]) -> None:
+    resp.status = falcon.code_to_http_status(status)
+    resp.content_type = PROBLEM_JSON
+    resp.text = json.dumps(body)
+    resp.data = None
+
+
+def not_found_500(req: falcon.Request, resp: falcon.Response, ex: ApiError, params) -> None:
+    """Error handler for the ``not-found-500`` defect: a 404 of the API comes out as a 500
+    (a KIC that uses the object it did not find); every other ApiError as usual."""
+    if ex.status == 404:
+        _problem(resp, 500, fout_body(req, 500, "error", "Server error", "Internal Server Error"))
+        return
+    listed = ex.invalid_params if isinstance(ex, ValidationFailed) else None
+    _problem(resp, ex.status, fout_body(req, ex.status, ex.code, ex.title, ex.detail, listed))
+    for name, value in ex.headers.items():
+        resp.set_header(name, value)
+
+
+def unserved_method_404(
+    req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError, params
+) -> None:
+    """Error handler for the ``unserved-method-404`` defect: a 405 comes out as a 404."""
+    _problem(resp, 404, fout_body(req, 404, "not_found", "Niet gevonden.", "Niet gevonden."))
+
+
+class MediaTypeIgnored:
+    """Middleware of the ``media-type-ignored`` defect: before the JSON-only negotiation sees
+    the request, its Accept and Content-Type are made JSON, so nothing is a 406 or a 415."""
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if req.get_header("Accept"):
+            req.env["HTTP_ACCEPT"] = JSON
+        if req.content_type:
+            # Falcon reads CONTENT_TYPE once, into the attribute the negotiation looks at.
+            req.env["CONTENT_TYPE"] = req.content_type = JSON
