@@ -28,6 +28,14 @@ DRC_CALLBACK = ("mock-drc", "mock-drc-callback-demo-secret-0123456789")
 READ_SCOPE = "klanten.lezen"
 
 
+def known_defects() -> frozenset[str]:
+    """The names of the reference KIC's deliberately broken variants (a family's as
+    ``name:PARAMETER``; :func:`checked_defects` checks a family's value too)."""
+    from reference_kic.config import DEFECTS
+
+    return frozenset(DEFECTS)
+
+
 def checked_defects(names: Iterable[str]) -> frozenset[str]:
     """``names`` as defects of the reference KIC (a family's too: ``accept-token:alg-none``);
     ValueError naming the unknown ones and the valid names otherwise."""
