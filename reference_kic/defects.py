@@ -246,6 +246,10 @@ class Defects(frozenset):
     unserved_method_404: bool = switch(
         "unserved-method-404", "a method a resource does not serve answers 404, not 405"
     )
+    auth_after_write: bool = switch(
+        "auth-after-write",
+        "a write is done before its token and scope are checked: the 403 comes after the change",
+    )
     media_type_ignored: bool = switch(
         "media-type-ignored",
         "Accept and Content-Type are not looked at: no 406, no 415 (every body read as JSON)",
