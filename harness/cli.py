@@ -375,17 +375,14 @@ def _serve_drc(
 
 
 def _cmd_demo(opts: argparse.Namespace, out: Console, err: Console) -> int:
-    from harness.environment import embedded_environment, known_defects
+    from harness.environment import checked_defects, embedded_environment
 
     try:
-        defects = known_defects()
+        checked_defects(opts.defect)
     except ImportError as exc:
         raise UsageError(f"the reference KIC is not available: {exc}") from None
-    unknown = sorted(set(opts.defect) - defects)
-    if unknown:
-        raise UsageError(
-            f"unknown defect(s) {', '.join(unknown)}; known: {', '.join(sorted(defects))}"
-        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     _check_reports(opts)
     with embedded_environment(defects=frozenset(opts.defect)) as config:
         out.print(

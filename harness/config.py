@@ -1,8 +1,9 @@
 """The settings of one conformance run (:class:`RunConfig`) and which scenarios it selects.
 
 :meth:`RunConfig.authorization` is the one place that chooses the Authorization header for a
-client or auth variant (``default``, ``none``, ``invalid``, ``wrong-secret``, the narrow client,
-a literal token): the scenario runner and the fuzz phase both ask it.
+client or auth variant (``default``, ``none``, ``invalid``, ``wrong-secret``, ``alg-none``,
+``expired``, ``unknown-client``, the narrow client, a literal token): the scenario runner and
+the fuzz phase both ask it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 import shlex
 import ssl
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,11 @@ from zgw.jwt import bearer
 
 #: What an ``auth: invalid`` step sends: a bearer value that is no JWT at all.
 INVALID_TOKEN = "Bearer this-is-not-a-jwt"
+#: The client an ``auth: unknown-client`` token names: no KIC configures it.
+UNKNOWN_CLIENT = "kic-conformance-unknown-client"
+#: How long ago an ``auth: expired`` token was made and expired (seconds): well past the
+#: hour by ``iat`` and the minutes by ``exp`` after which a ZGW server refuses a token.
+EXPIRED_AGO = 2 * 3600
 DEFAULT_FUZZ_SEED = 20201
 DEFAULT_FUZZ_EXAMPLES = 25
 DEFAULT_MAX_BODY_BYTES = 2_000_000
@@ -162,6 +169,10 @@ class RunConfig:
     def authorization(self, auth: Any = "default") -> str | None:
         """The Authorization value for a step's ``auth`` (None: send no header).
 
+        Every token but ``default`` and the narrow client's is one a KIC must refuse: ``invalid``
+        is no JWT, ``wrong-secret`` names the main client but is signed with another secret,
+        ``alg-none`` names it unsigned (``alg: none``), ``expired`` is correctly signed but
+        expired, and ``unknown-client`` is signed by a client the KIC does not know.
         Raises :class:`MissingCapability` for the narrow client when the run has none.
         """
         if auth in (None, "default") or auth == {"client": "default"}:
@@ -172,6 +183,14 @@ class RunConfig:
             return INVALID_TOKEN
         if auth == "wrong-secret":
             return bearer(self.client_id, self.secret + "-but-wrong")
+        if auth == "alg-none":
+            return bearer(self.client_id, self.secret, algorithm="none")
+        if auth == "expired":
+            made = time.time() - EXPIRED_AGO
+            expired = {"exp": int(made + EXPIRED_AGO / 2)}
+            return bearer(self.client_id, self.secret, issued_at=made, extra_claims=expired)
+        if auth == "unknown-client":
+            return bearer(UNKNOWN_CLIENT, self.secret)
         if isinstance(auth, dict) and auth.get("client") == "narrow":
             if self.narrow_client is None:
                 raise MissingCapability("narrow-client")

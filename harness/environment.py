@@ -5,7 +5,7 @@ on free loopback ports, gives each the other's credentials, and yields a ready
 :class:`~harness.config.RunConfig` (the second DRC serves the scenarios with documents of two
 DRCs). The ``demo`` command and the project's tests use it; its
 ``defects`` argument switches the KIC into a deliberately broken variant
-(:func:`known_defects`). :func:`served_mock_drc` starts the mock DRC alone, where a vendor's
+(:func:`checked_defects`). :func:`served_mock_drc` starts the mock DRC alone, where a vendor's
 KIC can reach it (``kic-conformance run --drc-host``).
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,10 +34,19 @@ KIC_DRC_TIMEOUT = 3.0
 
 
 def known_defects() -> frozenset[str]:
-    """The names of the reference KIC's deliberately broken variants."""
+    """The names of the reference KIC's deliberately broken variants (a family's as
+    ``name:PARAMETER``; :func:`checked_defects` checks a family's value too)."""
     from reference_kic.config import DEFECTS
 
     return frozenset(DEFECTS)
+
+
+def checked_defects(names: Iterable[str]) -> frozenset[str]:
+    """``names`` as defects of the reference KIC (a family's too: ``accept-token:alg-none``);
+    ValueError naming the unknown ones and the valid names otherwise."""
+    from reference_kic.defects import Defects
+
+    return frozenset(Defects(names))
 
 
 @dataclass(frozen=True)

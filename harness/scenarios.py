@@ -4,13 +4,15 @@ Each file is parsed with line numbers (:mod:`harness.yamlload`), validated again
 ``scenario.schema.json``, then checked for what a schema cannot see: every ``call:`` names an
 operationId of the spec, every ``{variable}`` used (in ``!regex`` patterns too) is defined
 before use, every scenario has a step under test (:func:`steps_under_test`), and ids are unique
-over the library. Every problem is reported as
-``file:line: message``; :func:`load_library` raises :class:`ScenarioError` listing them all,
-:func:`lint` returns them.
+over the library. A *matrix file* (one with a ``matrix:`` key) is expanded first
+(:func:`expand_matrix`): one scenario document per operation and variant, each then checked
+like a file of its own. Every problem is reported as ``file:line: message``;
+:func:`load_library` raises :class:`ScenarioError` listing them all, :func:`lint` returns them.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -32,6 +34,12 @@ STEP_KINDS = ("call", "request", "drc", "drc_expect")
 BUILTIN_VARS = frozenset(
     {"api_root", "documents_root", "second_documents_root", "zaken_root", "unique", "year"}
 )
+#: A matrix resource's body that each write method sends (POST also makes the object).
+MATRIX_BODIES = {"POST": "create", "PUT": "update", "PATCH": "partial_update"}
+#: The variable a matrix scenario's item operation acts on (the object its set-up made).
+MATRIX_OBJECT = "object"
+#: The refusals a matrix scenario accepts: 403, and 401 where the operation documents it.
+MATRIX_REFUSALS = (401, 403)
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,10 @@ class Scenario:
     operations: list[str] = field(default_factory=list)
     #: operationIds called by the steps under test (what the operations table counts)
     operations_under_test: list[str] = field(default_factory=list)
+    #: the defects of the reference KIC that must each make this scenario fail (``proof:``)
+    proof: tuple[str, ...] = ()
+    #: made from a matrix file (``file``), not written out in a file of its own
+    generated: bool = False
 
     @property
     def source(self) -> str:
@@ -129,13 +141,22 @@ def format_schema() -> dict[str, Any]:
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
 
-def _schema_problems(document: Any, file: str) -> list[Problem]:
-    schema = format_schema()
+def _definition_schema(name: str) -> dict[str, Any]:
+    """The format schema narrowed to one of its definitions (``callStep``, ``matrixFile``)."""
+    schema = {**format_schema(), "$ref": f"#/definitions/{name}"}
+    for key in ("required", "properties", "additionalProperties"):
+        schema.pop(key, None)
+    return schema
+
+
+def _schema_problems(document: Any, file: str, definition: str | None = None) -> list[Problem]:
+    schema = _definition_schema(definition) if definition else format_schema()
     validator = jsonschema.Draft7Validator(schema)
     problems = []
     for error in validator.iter_errors(document):
         path = list(error.absolute_path)
-        if error.validator == "oneOf" and len(path) == 2 and path[0] in ("steps", "finally"):
+        in_steps = len(path) >= 2 and path[-2] in ("steps", "finally", "given")
+        if error.validator == "oneOf" and in_steps and isinstance(path[-1], int):
             problems.extend(_step_problems(document, path, error.instance, file))
             continue
         problems.append(Problem(file, yamlload.line_of(document, path), _describe(error)))
@@ -162,11 +183,7 @@ def _step_problems(document: Any, path: list[Any], step: Any, file: str) -> list
     definition = {"call": "callStep", "request": "requestStep", "drc": "drcStep"}.get(
         kinds[0], "drcExpectStep"
     )
-    schema = {**format_schema(), "$ref": f"#/definitions/{definition}"}
-    schema.pop("required", None)
-    schema.pop("properties", None)
-    schema.pop("additionalProperties", None)
-    validator = jsonschema.Draft7Validator(schema)
+    validator = jsonschema.Draft7Validator(_definition_schema(definition))
     problems = []
     for error in validator.iter_errors(step):
         sub = [*path, *error.absolute_path]
@@ -185,10 +202,9 @@ def _describe(error: jsonschema.ValidationError) -> str:
     if error.validator == "not" and isinstance(error.instance, dict):
         return f"{where}: give either body or raw_body, not both"
     if error.absolute_path and error.absolute_path[-1] == "auth":
-        return (
-            f"{where}: expected default, none, invalid, wrong-secret, {{client: narrow}} or "
-            f"{{token: ...}}, got {error.instance!r}"
-        )
+        words = ", ".join(format_schema()["definitions"]["auth"]["oneOf"][0]["enum"])
+        got = repr(error.instance)
+        return f"{where}: expected {words}, {{client: narrow}} or {{token: ...}}, got {got}"
     message = error.message
     if len(message) > 300:
         message = message[:297] + "..."
@@ -306,7 +322,14 @@ def _semantic_problems(document: dict[str, Any], file: str, spec: Spec) -> list[
     return problems
 
 
-def _build(document: dict[str, Any], file: Path, spec: Spec) -> Scenario:
+def _proof(document: dict[str, Any]) -> tuple[str, ...]:
+    proof = document.get("proof") or {}
+    return tuple(proof["defects"]) if "defects" in proof else tuple(proof.values())
+
+
+def _build(
+    document: dict[str, Any], file: Path, spec: Spec, *, generated: bool = False
+) -> Scenario:
     tested = set(steps_under_test(document, spec))
 
     def steps(section: str) -> list[Step]:
@@ -351,31 +374,224 @@ def _build(document: dict[str, Any], file: Path, spec: Spec) -> Scenario:
         line=getattr(document, "line", 1) or 1,
         operations=list(dict.fromkeys(operations)),
         operations_under_test=list(dict.fromkeys(operations_under_test)),
+        proof=_proof(document),
+        generated=generated,
     )
 
 
-def load_file(path: str | Path, spec: Spec | None = None) -> tuple[Scenario | None, list[Problem]]:
-    """Load one scenario file: the scenario (None when invalid) and its problems."""
+def load_file(path: str | Path, spec: Spec | None = None) -> tuple[list[Scenario], list[Problem]]:
+    """Load one scenario file (a matrix file gives many): the valid scenarios and the problems."""
     file = Path(path)
     name = str(file)
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(name, 1, f"cannot read the file ({exc})")]
+        return [], [Problem(name, 1, f"cannot read the file ({exc})")]
     try:
         document = yamlload.load(text)
     except yamlload.YamlFormatError as exc:
-        return None, [Problem(name, exc.line, exc.message)]
+        return [], [Problem(name, exc.line, exc.message)]
     if not isinstance(document, dict):
-        return None, [Problem(name, 1, "a scenario file must be one YAML mapping (id, title, ...)")]
-    problems = _schema_problems(document, name)
-    if problems:
-        return None, problems
+        return [], [Problem(name, 1, "a scenario file must be one YAML mapping (id, title, ...)")]
     spec = spec or load_spec()
-    problems = _semantic_problems(document, name, spec)
+    generated = "matrix" in document
+    if generated:
+        documents, problems = expand_matrix(document, name, spec)
+    else:
+        documents, problems = [document], []
+    scenarios: list[Scenario] = []
+    for one in documents:
+        found = _schema_problems(one, name) or _semantic_problems(one, name, spec)
+        problems.extend(found)
+        if not found:
+            scenarios.append(_build(one, file, spec, generated=generated))
+    return scenarios, list(dict.fromkeys(problems))
+
+
+# --------------------------------------------------------------------------- matrix files
+
+
+def expand_matrix(
+    document: dict[str, Any], file: str, spec: Spec
+) -> tuple[list[Any], list[Problem]]:
+    """The scenario documents a matrix file stands for, and the problems of the file itself.
+
+    One document per operation (``matrix.operations``: ``all`` of openapi.yaml, or a list)
+    and variant (``matrix.variants``; one with ``operations: writes`` skips GET operations):
+    the operation called with the variant's ``auth`` on a real object, expecting a refusal.
+    What the operations of a collection need comes from ``resources.<collection>``: ``given``
+    steps, the ``create`` body (also what makes the object an item operation acts on, saved
+    as ``{object}``), the ``update`` and ``partial_update`` bodies, and ``finally`` steps.
+    The documents keep the template's line numbers, so their problems name the template.
+    """
+    problems = _schema_problems(document, file, "matrixFile")
     if problems:
-        return None, problems
-    return _build(document, file, spec), []
+        return [], problems
+    matrix, resources = document["matrix"], document["resources"]
+    wanted = matrix.get("operations", "all")
+    operations = list(spec.operations) if wanted == "all" else list(wanted)
+    documents: list[Any] = []
+    for index, operation_id in enumerate(operations):
+        if operation_id not in spec.operations:
+            line = yamlload.line_of(document, ["matrix", "operations", index])
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    f"matrix.operations: {operation_id!r} is not an operationId of the spec",
+                )
+            )
+            continue
+        operation = spec.operations[operation_id]
+        collection = operation.path.strip("/").split("/")[0]
+        resource = resources.get(collection)
+        if resource is None:
+            line = yamlload.line_of(document, ["resources"])
+            problems.append(
+                Problem(
+                    file, line, f"resources: no entry for {collection} (operation {operation_id})"
+                )
+            )
+            continue
+        for name, variant in matrix["variants"].items():
+            if variant.get("operations") == "writes" and operation.method == "GET":
+                continue
+            made = _matrix_document(document, operation, collection, name, spec)
+            if isinstance(made, Problem):
+                problems.append(Problem(file, made.line, made.message))
+            else:
+                documents.append(made)
+    return documents, problems
+
+
+def _matrix_document(
+    template: dict[str, Any], operation: Any, collection: str, name: str, spec: Spec
+) -> Any:
+    """One scenario document of a matrix file (a :class:`Problem` without file when the
+    template lacks what the operation needs)."""
+    variant = template["matrix"]["variants"][name]
+    resource = template["resources"][collection]
+    resource_line = yamlload.line_of(template, ["resources", collection])
+    item = bool(operation.path_params)
+    body_key = MATRIX_BODIES.get(operation.method)
+    needed = ["create"] if item else []
+    needed += [body_key] if body_key else []
+    for key in needed:
+        if key not in resource:
+            return Problem(
+                "",
+                resource_line,
+                f"resources.{collection}: {operation.operation_id} needs its '{key}' body",
+            )
+    steps: list[tuple[Any, int]] = []
+    cleanup: list[tuple[Any, int]] = []
+    if operation.method != "GET" or item:
+        steps += _with_lines(template, ["resources", collection, "given"])
+        cleanup += _with_lines(template, ["resources", collection, "finally"])
+    if item:
+        create = spec.find_operation("POST", f"/{collection}")
+        delete = spec.find_operation("DELETE", operation.path)
+        if create is None:
+            return Problem(
+                "",
+                resource_line,
+                f"resources.{collection}: no create operation in the spec makes the object "
+                f"of {operation.operation_id}",
+            )
+        steps.append(
+            (
+                _line_dict(
+                    {
+                        "call": create.operation_id,
+                        "body": copy.deepcopy(resource["create"]),
+                        "expect": {"status": 201},
+                        "save": {MATRIX_OBJECT: "$.url"},
+                    },
+                    resource_line,
+                ),
+                resource_line,
+            )
+        )
+        if delete is not None:
+            path = {p: f"{{{MATRIX_OBJECT}|uuid}}" for p in delete.path_params}
+            cleanup.append(
+                (
+                    _line_dict(
+                        {
+                            "call": delete.operation_id,
+                            "path": path,
+                            "expect": {"status": [204, 404]},
+                        },
+                        resource_line,
+                    ),
+                    resource_line,
+                )
+            )
+    documented = operation.documented_statuses()
+    refusals = sorted({403} | {s for s in MATRIX_REFUSALS if s in documented})
+    tested: dict[str, Any] = {"call": operation.operation_id}
+    if item:
+        tested["path"] = {p: f"{{{MATRIX_OBJECT}|uuid}}" for p in operation.path_params}
+    if body_key:
+        tested["body"] = copy.deepcopy(resource[body_key])
+    tested["auth"] = copy.deepcopy(variant["auth"])
+    tested["expect"] = {"status": refusals}
+    variant_line = yamlload.line_of(template, ["matrix", "variants", name])
+    steps.append((_line_dict(tested, variant_line), variant_line))
+    slug = operation.operation_id.replace("_", "-")
+    fields: dict[str, Any] = {
+        "id": template["id"].replace("{variant}", name).replace("{operation}", slug),
+        "title": template["title"]
+        .replace("{variant}", variant["title"])
+        .replace("{operation}", operation.operation_id),
+        "rule": f"oas:{operation.operation_id}",
+        "level": variant.get("level", template.get("level", "must")),
+        "tags": list(dict.fromkeys([*template.get("tags", []), name])),
+    }
+    requires = [
+        *template.get("requires", []),
+        *resource.get("requires", []),
+        *variant.get("requires", []),
+    ]
+    if requires:
+        fields["requires"] = list(dict.fromkeys(requires))
+    if "description" in template:
+        fields["description"] = template["description"]
+    if "proof" in variant:
+        fields["proof"] = copy.deepcopy(variant["proof"])
+    document = _line_dict(fields, variant_line)
+    document["steps"] = _line_list(steps, variant_line)
+    document.lines["steps"] = variant_line
+    if cleanup:
+        document["finally"] = _line_list(cleanup, resource_line)
+        document.lines["finally"] = resource_line
+    return document
+
+
+def _with_lines(document: Any, path: list[Any]) -> list[tuple[Any, int]]:
+    """Deep copies of the items of the list at ``path`` (none: empty), each with its line."""
+    node = document
+    for part in path:
+        node = node.get(part) if isinstance(node, dict) else None
+    if not isinstance(node, list):
+        return []
+    return [
+        (copy.deepcopy(item), yamlload.line_of(document, [*path, i])) for i, item in enumerate(node)
+    ]
+
+
+def _line_dict(values: dict[str, Any], line: int) -> yamlload.LineDict:
+    made = yamlload.LineDict(values)
+    made.line = line
+    made.lines = dict.fromkeys(values, line)
+    return made
+
+
+def _line_list(items: list[tuple[Any, int]], line: int) -> yamlload.LineList:
+    made = yamlload.LineList([item for item, _ in items])
+    made.line = line
+    made.lines = [item_line for _, item_line in items]
+    return made
 
 
 def scenario_files(paths: list[str | Path] | None = None) -> list[Path]:
@@ -402,22 +618,21 @@ def lint(
     scenarios: list[Scenario] = []
     seen: dict[str, Scenario] = {}
     for file in scenario_files([r for r in roots if r.exists()]):
-        scenario, found = load_file(file, spec)
+        loaded, found = load_file(file, spec)
         problems.extend(found)
-        if scenario is None:
-            continue
-        if scenario.id in seen:
-            first = seen[scenario.id]
-            problems.append(
-                Problem(
-                    str(file),
-                    scenario.line,
-                    f"id {scenario.id!r} is already used at {first.source}",
+        for scenario in loaded:
+            if scenario.id in seen:
+                first = seen[scenario.id]
+                problems.append(
+                    Problem(
+                        str(file),
+                        scenario.line,
+                        f"id {scenario.id!r} is already used at {first.source}",
+                    )
                 )
-            )
-            continue
-        seen[scenario.id] = scenario
-        scenarios.append(scenario)
+                continue
+            seen[scenario.id] = scenario
+            scenarios.append(scenario)
     return scenarios, problems
 
 

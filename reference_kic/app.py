@@ -23,10 +23,13 @@ from .handlers import (
     CollectionResource,
     Context,
     ItemResource,
+    MediaTypeIgnored,
     RootResource,
     SchemaResource,
     UpdatableItemResource,
     invalid_params_unnamed,
+    not_found_500,
+    unserved_method_404,
     validation_422,
 )
 from .kinds import KINDS
@@ -85,9 +88,11 @@ class KicApp(falcon.App):
 
     def __init__(self, runtime: KicRuntime) -> None:
         # The profile's middleware comes first, so its response step runs after every other.
-        super().__init__(
-            media_type=falcon.MEDIA_JSON, middleware=runtime.config.profile.middleware()
-        )
+        middleware = runtime.config.profile.middleware()
+        if runtime.config.defects.media_type_ignored:
+            # Before zgw.errors' negotiation (added after this), which it blinds.
+            middleware.append(MediaTypeIgnored())
+        super().__init__(media_type=falcon.MEDIA_JSON, middleware=middleware)
         self.runtime = runtime
 
 
@@ -104,6 +109,10 @@ def create_app(config: KicConfig) -> KicApp:
         app.add_error_handler(errors.ValidationFailed, validation_422)
     elif config.defects.invalid_params_unnamed:
         app.add_error_handler(errors.ValidationFailed, invalid_params_unnamed)
+    if config.defects.not_found_500:
+        app.add_error_handler(errors.ApiError, not_found_500)
+    if config.defects.unserved_method_404:
+        app.add_error_handler(falcon.HTTPMethodNotAllowed, unserved_method_404)
 
     ctx = Context(config, runtime.store, runtime.service)
     for kind in KINDS.values():

@@ -262,6 +262,43 @@ class Defects(frozenset):
         "send every mirror to the first configured DRC, whichever DRC serves the document",
     )
 
+    # -- E: proofs (the auth matrix, and a precise defect for every must-level scenario) --
+    accepted_tokens: frozenset[str] = family(
+        "accept-token",
+        "VARIANT",
+        "accept a token of this kind as if it were valid (no-token, invalid-token, alg-none, "
+        "wrong-secret, expired-token, unknown-client)",
+        choices=lambda: TOKEN_VARIANTS,
+    )
+    not_found_500: bool = switch(
+        "not-found-500", "a uuid that names no object (or no uuid at all) answers 500, not 404"
+    )
+    unknown_parameters_ignored: bool = switch(
+        "unknown-parameters-ignored", "unknown query parameters of a list are ignored, not a 400"
+    )
+    unserved_method_404: bool = switch(
+        "unserved-method-404", "a method a resource does not serve answers 404, not 405"
+    )
+    auth_after_write: bool = switch(
+        "auth-after-write",
+        "a write is done before its token and scope are checked: the 403 comes after the change",
+    )
+    media_type_ignored: bool = switch(
+        "media-type-ignored",
+        "Accept and Content-Type are not looked at: no 406, no 415 (every body read as JSON)",
+    )
+
+
+#: The kinds of wrong token the ``accept-token`` family lets through (reference_kic/auth.py
+#: tells them apart); the auth matrix's variants have the same names.
+TOKEN_VARIANTS = (
+    "no-token",
+    "invalid-token",
+    "alg-none",
+    "wrong-secret",
+    "expired-token",
+    "unknown-client",
+)
 
 #: Every deliberate defect the reference KIC can be switched into, with what it breaks.
 DEFECTS: dict[str, str] = Defects.described()

@@ -15,7 +15,14 @@ import falcon
 import yaml
 
 from zgw.bodies import BodyError, as_api_error, parse_json, read_request_body
-from zgw.errors import ApiError, InvalidParam, ValidationFailed, fout_body, invalid
+from zgw.errors import (
+    PROBLEM_JSON,
+    ApiError,
+    InvalidParam,
+    ValidationFailed,
+    fout_body,
+    invalid,
+)
 
 from . import auth
 from .config import KicConfig
@@ -119,7 +126,7 @@ class CollectionResource(_KindResource):
         if filters is None:
             return {}
         unknown = sorted(set(req.params) - filters.keys())
-        if unknown:
+        if unknown and not self.ctx.defects.unknown_parameters_ignored:
             raise invalid(
                 NON_FIELD, "unknown-parameters", f"Onbekende query parameters: {', '.join(unknown)}"
             )
@@ -146,12 +153,14 @@ class CollectionResource(_KindResource):
         return None if matches_nothing else where
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        late = self.ctx.defects.auth_after_write
         if self.kind.drc_mirrored and self.ctx.defects.drc_before_checks:
             body = self.ctx.read_body(req)
             self.ctx.service.drc.mirror_before_checks(body)
             self.ctx.auth.require(req, auth.CREATE)
         else:
-            self.ctx.auth.require(req, auth.CREATE)
+            if not late:
+                self.ctx.auth.require(req, auth.CREATE)
             body = self.ctx.read_body(req)
         if (
             self.ctx.defects.error_500_on_bad_input
@@ -162,6 +171,8 @@ class CollectionResource(_KindResource):
             raise RuntimeError("defect 500-on-bad-input: no subjectType")
         base = self.ctx.base(req)
         row = self.ctx.service.create(self.kind, body, base)
+        if late:  # defect auth-after-write: the object is stored already
+            self.ctx.auth.require(req, auth.CREATE)
         created = self.render(row, base)
         status = 200 if self.ctx.defects.create_status_200 else 201
         _json(resp, created, status)
@@ -213,12 +224,16 @@ class ItemResource(_KindResource):
     def on_delete(self, req: falcon.Request, resp: falcon.Response, uuid: str) -> None:
         if self.kind.drc_mirrored and self.ctx.defects.drc_before_checks:
             self.ctx.service.drc.unmirror_before_checks(uuid)
-        self.ctx.auth.require(req, auth.DELETE)
+        late = self.ctx.defects.auth_after_write
+        if not late:
+            self.ctx.auth.require(req, auth.DELETE)
         keep = self.ctx.defects.list_shows_deleted
         row = self.ctx.store.get(self.kind.collection, uuid) if keep else None
         self.ctx.service.delete(self.kind, self._uuid(uuid), self.ctx.base(req))
         if row is not None:
             self.ctx.deleted.setdefault(self.kind.collection, []).append(row)
+        if late:  # defect auth-after-write: the object is gone already
+            self.ctx.auth.require(req, auth.DELETE)
         resp.status = falcon.HTTP_204
         resp.content_type = None
 
@@ -227,13 +242,17 @@ class UpdatableItemResource(ItemResource):
     """Items of klanten, contactmomenten and verzoeken also take PUT and PATCH."""
 
     def _update(self, req: falcon.Request, resp: falcon.Response, uuid: str, partial: bool) -> None:
-        self.ctx.auth.require(req, auth.UPDATE)
+        late = self.ctx.defects.auth_after_write
+        if not late:
+            self.ctx.auth.require(req, auth.UPDATE)
         uuid = self._uuid(uuid)
         if not self.ctx.store.exists(self.kind.collection, uuid):
             raise not_found()
         body = self.ctx.read_body(req)
         base = self.ctx.base(req)  # before the update: a refused Host must change nothing
         row = self.ctx.service.update(self.kind, uuid, body, partial=partial)
+        if late:  # defect auth-after-write: the change is stored already
+            self.ctx.auth.require(req, auth.UPDATE)
         _json(resp, self.render(row, base))
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, uuid: str) -> None:
@@ -300,3 +319,44 @@ def invalid_params_unnamed(
     resp.status = falcon.HTTP_400
     resp.content_type = "application/problem+json"
     resp.text = json.dumps(body)
+
+
+# -- the defects of block E (reference_kic/defects.py): error handlers and a middleware --
+
+
+def _problem(resp: falcon.Response, status: int, body: dict[str, Any]) -> None:
+    resp.status = falcon.code_to_http_status(status)
+    resp.content_type = PROBLEM_JSON
+    resp.text = json.dumps(body)
+    resp.data = None
+
+
+def not_found_500(req: falcon.Request, resp: falcon.Response, ex: ApiError, params) -> None:
+    """Error handler for the ``not-found-500`` defect: a 404 of the API comes out as a 500
+    (a KIC that uses the object it did not find); every other ApiError as usual."""
+    if ex.status == 404:
+        _problem(resp, 500, fout_body(req, 500, "error", "Server error", "Internal Server Error"))
+        return
+    listed = ex.invalid_params if isinstance(ex, ValidationFailed) else None
+    _problem(resp, ex.status, fout_body(req, ex.status, ex.code, ex.title, ex.detail, listed))
+    for name, value in ex.headers.items():
+        resp.set_header(name, value)
+
+
+def unserved_method_404(
+    req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError, params
+) -> None:
+    """Error handler for the ``unserved-method-404`` defect: a 405 comes out as a 404."""
+    _problem(resp, 404, fout_body(req, 404, "not_found", "Niet gevonden.", "Niet gevonden."))
+
+
+class MediaTypeIgnored:
+    """Middleware of the ``media-type-ignored`` defect: before the JSON-only negotiation sees
+    the request, its Accept and Content-Type are made JSON, so nothing is a 406 or a 415."""
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if req.get_header("Accept"):
+            req.env["HTTP_ACCEPT"] = JSON
+        if req.content_type:
+            # Falcon reads CONTENT_TYPE once, into the attribute the negotiation looks at.
+            req.env["CONTENT_TYPE"] = req.content_type = JSON

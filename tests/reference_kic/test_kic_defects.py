@@ -3,10 +3,13 @@ contrast, covered by the other test modules)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from kic_testkit import (
     DRC_CLIENT_ID,
     DRC_SECRET,
+    KIC_CLIENTS,
     RSIN,
     DrcDouble,
     Fault,
@@ -20,7 +23,8 @@ from kic_testkit import (
 )
 
 from reference_kic.config import DEFECTS, ConfigError, DrcCredential, KicConfig
-from reference_kic.defects import Defects, UnknownDefect, family
+from reference_kic.defects import TOKEN_VARIANTS, Defects, UnknownDefect, family
+from zgw.jwt import bearer
 from zgw.serving import serve_in_thread
 
 
@@ -373,6 +377,74 @@ def test_mirror_to_first_drc(make_served_kic, drc):
     assert second.received("POST", "objectinformatieobjecten") == []
 
 
+# -- block E: the defects that prove the auth matrix and the rest of the library --
+
+SECRET = KIC_CLIENTS["alles"].secret
+#: One Authorization value per kind of wrong token (None: no header at all).
+WRONG_TOKENS = {
+    "no-token": None,
+    "invalid-token": "Bearer this-is-not-a-jwt",
+    "alg-none": bearer("alles", SECRET, algorithm="none"),
+    "wrong-secret": bearer("alles", SECRET + "-but-wrong"),
+    "expired-token": bearer("alles", SECRET, issued_at=1_000_000_000),
+    "unknown-client": bearer("nobody", SECRET),
+}
+
+
+@pytest.mark.parametrize("variant", TOKEN_VARIANTS)
+def test_accept_token_lets_that_kind_of_wrong_token_through_only(make_api, variant):
+    api = make_api(defects=frozenset({f"accept-token:{variant}"}))
+    for kind, value in WRONG_TOKENS.items():
+        headers = {"Authorization": value} if value else {}
+        status = api.call("GET", "klanten", client="", headers=headers).status_code
+        assert status == (200 if kind == variant else 403), kind
+
+
+def test_not_found_500(make_api):
+    api = make_api(defects=frozenset({"not-found-500"}))
+    unknown = "klanten/3f1c7e7e-0000-4000-8000-000000000000"
+    assert api.call("GET", unknown).status_code == 500
+    assert api.call("GET", "klanten/not-a-uuid").status_code == 500
+    assert api.call("DELETE", unknown).status_code == 500
+    assert api.call("GET", "klanten", client="").status_code == 403  # other errors as usual
+    assert api.call("POST", "verzoeken", json={}).status_code == 400
+
+
+def test_unknown_parameters_ignored(make_api):
+    api = make_api(defects=frozenset({"unknown-parameters-ignored"}))
+    assert api.call("GET", "verzoekproducten", params={"nope": "1"}).status_code == 200
+    bad_filter = api.call("GET", "verzoekproducten", params={"verzoek": "no url"})
+    assert bad_filter.status_code == 400
+
+
+def test_unserved_method_404(make_api):
+    api = make_api(defects=frozenset({"unserved-method-404"}))
+    unknown = "verzoekproducten/3f1c7e7e-0000-4000-8000-000000000000"
+    assert api.call("PUT", unknown, json={}).status_code == 404
+    assert api.call("PATCH", unknown, json={}).status_code == 404
+
+
+def test_media_type_ignored(make_api):
+    api = make_api(defects=frozenset({"media-type-ignored"}))
+    assert api.call("GET", "klanten", headers={"Accept": "application/xml"}).status_code == 200
+    text_plain = api.call(
+        "POST", "klanten", body=json.dumps(klant_body()), headers={"Content-Type": "text/plain"}
+    )
+    assert text_plain.status_code == 201
+
+
+def test_auth_after_write(make_api):
+    api = make_api(defects=frozenset({"auth-after-write"}))
+    klant = api.create("klanten", klant_body(achternaam="Voor"))
+    path = path_of(klant["url"])
+    patched = api.call("PATCH", path, json={"achternaam": "Na"}, client="lezer")
+    assert patched.status_code == 403
+    assert api.call("GET", path).json["achternaam"] == "Na"  # changed all the same
+    assert api.call("POST", "klanten", json=klant_body(), client="lezer").status_code == 403
+    assert api.call("DELETE", path, client="lezer").status_code == 403
+    assert api.call("GET", path).status_code == 404
+
+
 def test_every_defect_has_a_test_here():
     names = {
         name.removeprefix("test_").replace("_", "-")
@@ -380,7 +452,8 @@ def test_every_defect_has_a_test_here():
         if name.startswith("test_")
     }
     for defect in DEFECTS:
-        assert any(n.startswith(defect) for n in names), defect
+        family_name = defect.partition(":")[0]  # a family: one test for all its values
+        assert any(n.startswith(family_name) for n in names), defect
 
 
 def test_unknown_defect_is_a_config_error_listing_the_valid_ones(tmp_path):
@@ -394,10 +467,14 @@ def test_unknown_defect_is_a_config_error_listing_the_valid_ones(tmp_path):
 def test_each_defect_name_switches_on_its_own_attribute_only():
     attributes = {declared.attribute for declared in Defects.declared.values()}
     assert len(attributes) == len(DEFECTS)
-    for name in DEFECTS:
-        defects = Defects({name})
+    for label in DEFECTS:
+        name = label.partition(":")[0]
+        declared = Defects.declared[name]
+        # A family is switched on by one of its values: ``accept-token:alg-none``.
+        given = f"{name}:{sorted(declared.choices())[0]}" if declared.takes_parameter else name
+        defects = Defects({given})
         on = [attribute for attribute in attributes if getattr(defects, attribute)]
-        assert on == [Defects.declared[name].attribute], name
+        assert on == [declared.attribute], label
     assert not any(getattr(Defects(), attribute) for attribute in attributes)
 
 
