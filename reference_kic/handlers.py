@@ -16,12 +16,13 @@ import yaml
 
 from zgw.bodies import BodyError, as_api_error, parse_json, read_request_body
 from zgw.errors import (
-    PROBLEM_JSON,
     ApiError,
     InvalidParam,
     ValidationFailed,
     fout_body,
+    handle_api_error,
     invalid,
+    respond_problem,
 )
 
 from . import auth
@@ -324,30 +325,21 @@ def invalid_params_unnamed(
 # -- the defects of block E (reference_kic/defects.py): error handlers and a middleware --
 
 
-def _problem(resp: falcon.Response, status: int, body: dict[str, Any]) -> None:
-    resp.status = falcon.code_to_http_status(status)
-    resp.content_type = PROBLEM_JSON
-    resp.text = json.dumps(body)
-    resp.data = None
-
-
 def not_found_500(req: falcon.Request, resp: falcon.Response, ex: ApiError, params) -> None:
     """Error handler for the ``not-found-500`` defect: a 404 of the API comes out as a 500
     (a KIC that uses the object it did not find); every other ApiError as usual."""
     if ex.status == 404:
-        _problem(resp, 500, fout_body(req, 500, "error", "Server error", "Internal Server Error"))
+        body = fout_body(req, 500, "error", "Server error", "Internal Server Error")
+        respond_problem(resp, 500, body)
         return
-    listed = ex.invalid_params if isinstance(ex, ValidationFailed) else None
-    _problem(resp, ex.status, fout_body(req, ex.status, ex.code, ex.title, ex.detail, listed))
-    for name, value in ex.headers.items():
-        resp.set_header(name, value)
+    handle_api_error(req, resp, ex, params)
 
 
 def unserved_method_404(
     req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError, params
 ) -> None:
     """Error handler for the ``unserved-method-404`` defect: a 405 comes out as a 404."""
-    _problem(resp, 404, fout_body(req, 404, "not_found", "Niet gevonden.", "Niet gevonden."))
+    respond_problem(resp, 404, fout_body(req, 404, "not_found", "Niet gevonden.", "Niet gevonden."))
 
 
 class MediaTypeIgnored:

@@ -139,16 +139,19 @@ def fout_body(
     return body
 
 
-def _respond(resp: falcon.Response, status: int, body: dict[str, Any]) -> None:
+def respond_problem(resp: falcon.Response, status: int, body: dict[str, Any]) -> None:
+    """Answer ``status`` with the problem-JSON ``body``."""
     resp.status = falcon.code_to_http_status(status)
     resp.content_type = PROBLEM_JSON
     resp.text = json.dumps(body)
     resp.data = None
 
 
-def _handle_api_error(req: falcon.Request, resp: falcon.Response, ex: ApiError, params) -> None:
-    params_list = ex.invalid_params if isinstance(ex, ValidationFailed) else None
-    _respond(resp, ex.status, fout_body(req, ex.status, ex.code, ex.title, ex.detail, params_list))
+def handle_api_error(req: falcon.Request, resp: falcon.Response, ex: ApiError, params) -> None:
+    """Falcon error handler: an :class:`ApiError` as its Fout or ValidatieFout."""
+    listed = ex.invalid_params if isinstance(ex, ValidationFailed) else None
+    body = fout_body(req, ex.status, ex.code, ex.title, ex.detail, listed)
+    respond_problem(resp, ex.status, body)
     for name, value in ex.headers.items():
         resp.set_header(name, value)
 
@@ -160,14 +163,14 @@ def _handle_http_error(
     code = _DEFAULT_CODES.get(status, "error")
     title = _TITLES.get(status, str(ex.title or ""))
     detail = str(ex.description or ex.title or title)
-    _respond(resp, status, fout_body(req, status, code, title, detail))
+    respond_problem(resp, status, fout_body(req, status, code, title, detail))
     for name, value in (ex.headers or {}).items():
         resp.set_header(name, value)
 
 
 def _handle_unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception, params) -> None:
     log.exception("unhandled error on %s %s", req.method, req.path)
-    _respond(resp, 500, fout_body(req, 500, "error", _TITLES[500], "Internal Server Error"))
+    respond_problem(resp, 500, fout_body(req, 500, "error", _TITLES[500], "Internal Server Error"))
 
 
 def _has_body(req: falcon.Request) -> bool:
@@ -212,5 +215,5 @@ def install(
     # Falcon picks the most specific handler by class hierarchy, so the order does not matter.
     app.add_error_handler(Exception, _handle_unexpected)
     app.add_error_handler(falcon.HTTPError, _handle_http_error)
-    app.add_error_handler(ApiError, _handle_api_error)
+    app.add_error_handler(ApiError, handle_api_error)
     return app
