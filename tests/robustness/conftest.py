@@ -3,10 +3,13 @@ teardown) and a strict in-process mock DRC wired for them. Loopback and free por
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import socket
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from loopback import LoopbackServer
 from robustness_support import (
     CALLBACK_ID,
     CALLBACK_SECRET,
@@ -53,3 +56,17 @@ def drc_process(tmp_path: Path) -> Iterator[DrcProcess]:
         yield drc
     finally:
         drc.stop()
+
+
+@pytest.fixture
+def loopback() -> Iterator[Callable[..., LoopbackServer]]:
+    """Starts hostile loopback servers (``loopback(handler)``), all stopped at teardown."""
+    servers: list[LoopbackServer] = []
+
+    def start(handler: Callable[[socket.socket, threading.Event], None]) -> LoopbackServer:
+        servers.append(LoopbackServer(handler))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -72,19 +72,6 @@ def http(drc: MockDrcHandle) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.fixture
-def loopback() -> Iterator[Callable[..., LoopbackServer]]:
-    servers: list[LoopbackServer] = []
-
-    def start(handler: Callable[[socket.socket, threading.Event], None]) -> LoopbackServer:
-        servers.append(LoopbackServer(handler))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
 def _mirror(document: dict[str, Any], verzoek: str, **extra: Any) -> dict[str, Any]:
     return {
         "informatieobject": document["url"],

@@ -18,7 +18,6 @@ import re
 import socket
 import sqlite3
 import subprocess
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -43,13 +42,10 @@ from robustness_support import (
     auth,
 )
 
-from mock_drc.config import ALL_SCOPES as DRC_SCOPES
-from mock_drc.config import DrcConfig
-from mock_drc.testing import MockDrcHandle, running_mock_drc
+from mock_drc.testing import MockDrcHandle
 from reference_kic.app import KicApp, create_app
 from reference_kic.config import DrcCredential, KicConfig, parse_clients
 from reference_kic.reconcile import Reconciler
-from zgw.jwt import Client
 from zgw.serving import serve_in_thread
 
 #: The KIC's http_timeout where a test waits for it (seconds).
@@ -109,31 +105,6 @@ def start_kic(tmp_path: Path) -> Iterator[Callable[..., Kic]]:
             item.http.close()
         else:
             item.__exit__(None, None, None)
-
-
-@pytest.fixture
-def strict_drc() -> Iterator[MockDrcHandle]:
-    config = DrcConfig(
-        clients={DRC_CLIENT_ID: Client(DRC_CLIENT_ID, DRC_SECRET, DRC_SCOPES)},
-        strict=True,
-        callback_credentials=(CALLBACK_ID, CALLBACK_SECRET),
-        callback_timeout=5.0,
-    )
-    with running_mock_drc(config) as drc:
-        yield drc
-
-
-@pytest.fixture
-def loopback() -> Iterator[Callable[..., LoopbackServer]]:
-    servers: list[LoopbackServer] = []
-
-    def start(handler: Callable[[socket.socket, threading.Event], None]) -> LoopbackServer:
-        servers.append(LoopbackServer(handler))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 def _problem(response: httpx.Response) -> dict[str, str]:
