@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from harness.spec import Spec
+from zgw.datetimes import parse_instant
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _ABSENT = object()
@@ -64,30 +65,7 @@ def under(url: str, root: str) -> bool:
 
 def instant(value: str) -> datetime | None:
     """An ISO 8601 date-time as an aware UTC instant (naive counts as UTC); None if it is none."""
-    text = value.strip()
-    if len(text) < 16 or text[10] not in "Tt ":
-        return None
-    text = text[:-1] + "+00:00" if text[-1] in "Zz" else text
-    try:
-        parsed = datetime.fromisoformat(_trim_fraction(text))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    try:
-        return parsed.astimezone(timezone.utc)
-    except OverflowError:
-        return None
-
-
-def _trim_fraction(text: str) -> str:
-    """Cut a fraction of a second to microseconds (Python reads at most six digits)."""
-    if "." not in text[19:20]:
-        return text
-    end = 20
-    while end < len(text) and text[end].isdigit():
-        end += 1
-    return text[:26] + text[end:] if end > 26 else text
+    return parse_instant(value.strip())
 
 
 def is_blank(value: Any) -> bool:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
+from zgw.datetimes import parse_instant
 from zgw.errors import InvalidParam, ValidationFailed
 
 from .spec import resolve
@@ -51,22 +52,6 @@ _EMAIL_RE = re.compile(
 def is_url(value: str) -> bool:
     """True when ``value`` is an absolute URL a Django URLValidator would accept."""
     return len(value) <= 10_000 and bool(_URL_RE.match(value))
-
-
-def parse_datetime(value: str) -> datetime | None:
-    """Parse an ISO 8601 date-time (``Z`` or offset; naive = UTC); None when it is not one."""
-    if len(value) < 16 or value[10] not in "Tt ":
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    try:
-        return parsed.astimezone(timezone.utc)
-    except OverflowError:  # e.g. 0001-01-01T00:00+01:00 lies before year 1 in UTC
-        return None
 
 
 def format_datetime(value: datetime) -> str:
@@ -138,7 +123,7 @@ def _string_checker(schema: dict[str, Any], required: bool, pattern_code: str) -
             errors.append(InvalidParam(name, "invalid", "Enter a valid email address."))
             return INVALID
         if fmt == "date-time":
-            parsed = parse_datetime(value)
+            parsed = parse_instant(value)
             if parsed is None:
                 errors.append(
                     InvalidParam(name, "invalid", "Datetime has wrong format (ISO 8601 expected).")
