@@ -62,6 +62,21 @@ class Round:
         return len(self.mirrored) + len(self.removed)
 
 
+def _stored_row(uuid: str, data: str, verzoek: str, document: str) -> dict[str, Any] | None:
+    """The row as the DRC work reads it, or None when its stored data is not a JSON object.
+
+    The link columns win over the data: they are what the KIC filters and cascades on, and a
+    row written by other means than the API may carry them alone.
+    """
+    try:
+        stored = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(stored, dict):
+        return None
+    return {**stored, "uuid": uuid, "verzoek": verzoek, "informatieobject": document}
+
+
 class Reconciler:
     """Settles the pending rows of one KIC database against the DRC."""
 
@@ -92,20 +107,18 @@ class Reconciler:
     # -- rows with pending work ---------------------------------------------------------------
     def _rows(self, now: float, result: Round, ends: float) -> None:
         rows = self.sync.store.conn.execute(
-            f"SELECT uuid, data, sync, sync_owner, sync_since, sync_attempts FROM {TABLE} "
+            f"SELECT uuid, data, verzoek, informatieobject, sync, sync_owner, sync_since, "
+            f"sync_attempts FROM {TABLE} "
             "WHERE sync IS NOT NULL AND (sync_due IS NULL OR sync_due <= ?) "
             "AND (sync_since IS NULL OR sync_since <= ?) "
             "ORDER BY coalesce(sync_due, 0), seq LIMIT ?",
             (now, now - self.settle, BATCH),
         ).fetchall()
-        for uuid, data, state, owner, since, attempts in rows:
+        for uuid, data, verzoek, document, state, owner, since, attempts in rows:
             if not self._ready(owner, since, now):
                 result.waiting += 1
                 continue
-            try:
-                row = {**json.loads(data), "uuid": uuid}
-            except ValueError:
-                row = None
+            row = _stored_row(uuid, data, verzoek, document)
             host = self._host(row)
             held_until = self._held(host, now)
             if held_until is not None or time.monotonic() > ends:
@@ -116,11 +129,16 @@ class Reconciler:
             if not self._claim(uuid, state, owner, since, claim):
                 continue  # another worker took it, or a request did
             if row is None:
-                log.error("VIO %s: stored data is not JSON; left as it is", uuid)
-                result.failed[uuid] = "stored data is not JSON"
+                log.error("VIO %s: stored data is not a JSON object; left as it is", uuid)
+                result.failed[uuid] = "stored data is not a JSON object"
                 self.sync.retry_later(uuid, claim, now + MAX_BACKOFF)
                 continue
-            self._reconcile(row, state, claim, attempts, now, result)
+            try:
+                self._reconcile(row, state, claim, attempts, now, result)
+            except Exception as exc:  # one row's surprise must not end the round for the rest
+                log.exception("VIO %s: DRC work (%s) failed unexpectedly", uuid, state)
+                result.failed[uuid] = f"unexpected error: {exc!r}"
+                self.sync.retry_later(uuid, claim, now + self.backoff(attempts + 1))
 
     def _ready(self, owner: str | None, since: float | None, now: float) -> bool:
         if since is None:

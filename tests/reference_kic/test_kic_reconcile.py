@@ -462,3 +462,67 @@ def test_a_row_that_keeps_failing_waits_longer_each_time(served, drc):
         waits.append(due - now)
         now = due + reconciler.settle  # its back-off and a settle period have passed
     assert waits == sorted(waits) and waits[0] < waits[-1] <= MAX_BACKOFF, waits
+
+
+@pytest.mark.parametrize(
+    "malformed",
+    [
+        pytest.param("[]", id="data-not-an-object"),
+        pytest.param('"x"', id="data-a-string"),
+        pytest.param("{not json", id="data-not-json"),
+    ],
+)
+def test_a_row_with_malformed_data_is_set_aside_and_the_rows_after_it_are_mirrored(
+    served, drc, malformed
+):
+    verzoek = served.create("verzoeken", verzoek_body())
+    data = {"verzoek": verzoek["url"].rsplit("/", 1)[1], "mirrorObject": verzoek["url"]}
+    bad = _insert_directly(served, {**data, "informatieobject": drc.add_document()})
+    with sqlite3.connect(db_of(served)) as conn:
+        conn.execute(f"UPDATE {VIOS} SET data = ? WHERE uuid = ?", (malformed, bad))
+    good = _insert_directly(served, {**data, "informatieobject": drc.add_document()})
+    reconciler = reconciler_for(served, drc)
+
+    first, second = reconciler.run_once(), reconciler.run_once()
+
+    assert first.mirrored == [good] and "JSON object" in first.failed[bad], first
+    assert second.failed == {} and second.mirrored == [], second  # set aside, not retried
+    [mirror] = drc.mirrors.values()
+    assert mirror["object"] == verzoek["url"]
+
+
+def test_a_row_whose_data_lacks_its_links_is_mirrored_from_its_columns(served, drc):
+    """An import may fill the indexed columns and leave the JSON data without the links."""
+    verzoek = served.create("verzoeken", verzoek_body())
+    document = drc.add_document()
+    row_uuid = _insert_directly(
+        served, {"verzoek": verzoek["url"].rsplit("/", 1)[1], "informatieobject": document}
+    )
+    with sqlite3.connect(db_of(served)) as conn:
+        conn.execute(f"UPDATE {VIOS} SET data = '{{}}' WHERE uuid = ?", (row_uuid,))
+
+    result = reconciler_for(served, drc, public_base_url=f"{served.url}/api/v1").run_once()
+
+    assert result.mirrored == [row_uuid], result
+    [mirror] = drc.mirrors.values()
+    assert (mirror["object"], mirror["informatieobject"]) == (verzoek["url"], document)
+
+
+def test_an_unexpected_error_on_one_row_fails_that_row_only(served, drc, monkeypatch):
+    verzoek = served.create("verzoeken", verzoek_body())
+    data = {"verzoek": verzoek["url"].rsplit("/", 1)[1], "mirrorObject": verzoek["url"]}
+    first = _insert_directly(served, {**data, "informatieobject": drc.add_document()})
+    second = _insert_directly(served, {**data, "informatieobject": drc.add_document()})
+    reconciler = reconciler_for(served, drc)
+    ensure_mirror = reconciler.sync.ensure_mirror
+
+    def surprising(row: dict[str, Any]) -> None:
+        if row["uuid"] == first:
+            raise KeyError("surprise")
+        ensure_mirror(row)
+
+    monkeypatch.setattr(reconciler.sync, "ensure_mirror", surprising)
+    result = reconciler.run_once()
+
+    assert result.mirrored == [second] and "surprise" in result.failed[first], result
+    assert rows(served)[0][3] is None  # the claim on the failed row is released
