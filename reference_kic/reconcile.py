@@ -62,18 +62,20 @@ class Round:
         return len(self.mirrored) + len(self.removed)
 
 
-def _stored_row(uuid: str, data: str, verzoek: str, document: str) -> dict[str, Any] | None:
-    """The row as the DRC work reads it, or None when its stored data is not a JSON object.
+def _stored_row(uuid: str, data: str, verzoek: str, document: str) -> dict[str, Any]:
+    """The row as the DRC work reads it: its links from its columns, the rest from its data.
 
-    The link columns win over the data: they are what the KIC filters and cascades on, and a
-    row written by other means than the API may carry them alone.
+    The columns are what the KIC filters and cascades on, so they say which relation exists,
+    even for a row written by other means than the API whose JSON data lacks the links or is
+    not an object at all (such data only loses the stored ``mirrorObject``).
     """
     try:
         stored = json.loads(data)
     except ValueError:
-        return None
+        stored = None
     if not isinstance(stored, dict):
-        return None
+        log.warning("VIO %s: stored data is not a JSON object; read from its columns", uuid)
+        stored = {}
     return {**stored, "uuid": uuid, "verzoek": verzoek, "informatieobject": document}
 
 
@@ -128,11 +130,6 @@ class Reconciler:
             claim = new_owner()
             if not self._claim(uuid, state, owner, since, claim):
                 continue  # another worker took it, or a request did
-            if row is None:
-                log.error("VIO %s: stored data is not a JSON object; left as it is", uuid)
-                result.failed[uuid] = "stored data is not a JSON object"
-                self.sync.retry_later(uuid, claim, now + MAX_BACKOFF)
-                continue
             try:
                 self._reconcile(row, state, claim, attempts, now, result)
             except Exception as exc:  # one row's surprise must not end the round for the rest
@@ -231,15 +228,21 @@ class Reconciler:
                 continue
             try:
                 finished = self._compare(mirror_object, document, result)
-            except MirrorFailed as exc:
-                log.warning(
-                    "mirrors of %s and %s could not be compared: %s", mirror_object, document, exc
-                )
+            except Exception as exc:  # one pair's failure must not end the round for the rest
+                if isinstance(exc, MirrorFailed):
+                    log.warning(
+                        "mirrors of %s and %s could not be compared: %s",
+                        mirror_object,
+                        document,
+                        exc,
+                    )
+                else:
+                    log.exception("mirrors of %s and %s: unexpected error", mirror_object, document)
                 result.failed[f"{mirror_object} {document}"] = str(exc)
                 self._move_pair(
                     mirror_object, document, claimed, now + self.backoff(attempts + 1), failed=True
                 )
-                self._answered(host, now, failed=exc.uncertain)
+                self._answered(host, now, failed=getattr(exc, "uncertain", False))
                 continue
             self._answered(host, now, failed=False)
             if finished:
@@ -261,10 +264,11 @@ class Reconciler:
         mirrors = self.sync.pair_mirrors(mirror_object, document)
         rows = [
             (uuid, state)
-            for uuid, state, data in self.sync.store.conn.execute(
-                f"SELECT uuid, sync, data FROM {TABLE} WHERE informatieobject = ?", (document,)
+            for uuid, state, data, verzoek in self.sync.store.conn.execute(
+                f"SELECT uuid, sync, data, verzoek FROM {TABLE} WHERE informatieobject = ?",
+                (document,),
             )
-            if self._mirror_object_of(uuid, data) == mirror_object
+            if self.sync.mirror_object(_stored_row(uuid, data, verzoek, document)) == mirror_object
         ]
         if not rows:
             for url in mirrors:
@@ -288,12 +292,6 @@ class Reconciler:
             result.orphans.append(url)
         return True
 
-    def _mirror_object_of(self, uuid: str, data: str) -> str | None:
-        try:
-            return self.sync.mirror_object({**json.loads(data), "uuid": uuid})
-        except ValueError:
-            return None
-
     def _move_pair(
         self, mirror_object: str, document: str, due: float, new_due: float, *, failed: bool = False
     ) -> bool:
@@ -306,8 +304,8 @@ class Reconciler:
             return cursor.rowcount == 1
 
     # -- DRCs that do not answer ----------------------------------------------------------------
-    def _host(self, row: dict[str, Any] | None) -> str | None:
-        document = row.get("informatieobject") if isinstance(row, dict) else None
+    def _host(self, row: dict[str, Any]) -> str | None:
+        document = row.get("informatieobject")
         return self.sync.drc_root(document) if isinstance(document, str) else None
 
     def _held(self, host: str | None, now: float) -> float | None:
