@@ -61,11 +61,13 @@ class DrcProcess:
     """``mock-drc serve`` (gunicorn, one process, threads) in its own process group, driven
     through its control API. Its call-backs then cost CPU in its own process, not the test's."""
 
-    def __init__(self, workdir: Path, threads: int = 16) -> None:
+    def __init__(self, workdir: Path, threads: int | None = 16) -> None:
+        """``threads=None``: the server's own default."""
+        sizing = [] if threads is None else ["--threads", str(threads)]
 
         def command(port: int) -> list[str]:
             return [
-                str(BIN / "mock-drc"), "serve", "--port", str(port), "--threads", str(threads),
+                str(BIN / "mock-drc"), "serve", "--port", str(port), *sizing,
                 "--client", f"{DRC_CLIENT_ID}:{DRC_SECRET}",
                 "--callback-client", f"{CALLBACK_ID}:{CALLBACK_SECRET}",
             ]  # fmt: skip

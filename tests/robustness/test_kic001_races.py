@@ -43,6 +43,8 @@ pytestmark = pytest.mark.slow
 SAME_RELATION_RACES = 300
 VERZOEK_RACES = 250
 AT_ONCE = 4
+# Shorter than the default 10 s so that the races' DRC work, and the waits for it, end sooner;
+# the races themselves do not depend on it.
 KIC_DRC_TIMEOUT = 2.0
 SEED = 20261201
 

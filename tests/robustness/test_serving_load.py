@@ -50,9 +50,20 @@ def _connection(url: str) -> http.client.HTTPConnection:
     return http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
 
 
+@pytest.fixture
+def default_drc(tmp_path: Path) -> Iterator[DrcProcess]:
+    """``mock-drc serve`` on its defaults (the other robustness tests size it up)."""
+    drc = DrcProcess(tmp_path, threads=None)
+    try:
+        yield drc
+    finally:
+        drc.stop()
+
+
 def test_16_concurrent_links_for_10_s_on_the_defaults(
-    tmp_path: Path, start_kic: KicStarter, drc_process: DrcProcess
+    tmp_path: Path, start_kic: KicStarter, default_drc: DrcProcess
 ) -> None:
+    drc_process = default_drc
     db = tmp_path / "kic.sqlite3"
     kic = start_kic(db, drc_process)
     verzoeken = create_verzoeken(kic.api, 50)
@@ -172,8 +183,9 @@ def test_slow_and_idle_clients_leave_the_kic_answering(
 
 @pytest.mark.parametrize("kind", ["headers", "body", "idle"])
 def test_slow_and_idle_clients_leave_the_mock_drc_answering(
-    drc_process: DrcProcess, kind: str
+    default_drc: DrcProcess, kind: str
 ) -> None:
+    drc_process = default_drc
     document = drc_process.create_document(titel="read while slow clients wait")
     path = urlsplit(document["url"]).path
     headers = {"Authorization": bearer(DRC_CLIENT_ID, DRC_SECRET), "Accept": "application/json"}
