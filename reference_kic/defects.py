@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
+from zgw.errors import InvalidParam
+
 #: What separates a family's name from its parameter: ``skip-rule:invalid-subject``.
 PARAMETER_SEPARATOR = ":"
 
@@ -287,6 +289,27 @@ class Defects(frozenset):
         "media-type-ignored",
         "Accept and Content-Type are not looked at: no 406, no 415 (every body read as JSON)",
     )
+    unchecked_rules: frozenset[str] = family(
+        "unchecked",
+        "RULE",
+        "do not check one validation rule: its problems are dropped and the write goes on. "
+        "RULE is an invalidParams name (bronorganisatie, medewerker.identificatie, "
+        "nonFieldErrors), NAME/CODE for one code of it (bronorganisatie/invalid), or /CODE for "
+        "that code on any field (/required)",
+    )
+
+    def checked(self, problems: list[InvalidParam]) -> list[InvalidParam]:
+        """``problems`` without those of the rules the ``unchecked`` family switches off."""
+        rules = self.unchecked_rules
+        if not rules:
+            return problems
+        return [p for p in problems if not any(_rule_covers(r, p) for r in rules)]
+
+
+def _rule_covers(rule: str, problem: InvalidParam) -> bool:
+    name, _, code = rule.partition("/")  # "/CODE": that code whatever the name
+    named = not name or problem.name == name or problem.name.startswith(name + ".")
+    return named and (not code or problem.code == code)
 
 
 #: The kinds of wrong token the ``accept-token`` family lets through (reference_kic/auth.py

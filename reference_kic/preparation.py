@@ -37,12 +37,13 @@ class Preparer:
         """The new stored form (without ``uuid``) or :class:`ValidationFailed`."""
         errors: Errors = []
         cleaned = kind.checker.check(body, "", errors, partial=partial)
-        if not isinstance(body, dict):
+        if not isinstance(body, dict) and self.defects.checked(errors):
             raise ValidationFailed(errors)
         self._resolve_links(kind, cleaned, errors)
         base = stored if stored is not None else self._defaults(kind)
         if kind.prepare is not None:
             kind.prepare(Change(kind, body, cleaned, base, stored is not None, errors))
+        errors = self.defects.checked(errors)
         if errors:
             raise ValidationFailed(errors)
         merged = {k: v for k, v in base.items() if k != "uuid"}
@@ -54,6 +55,7 @@ class Preparer:
             stored is not None and self.defects.subject_rule_on_create_only
         )
         problems = kind.rules(merged) if checked and kind.rules is not None else []
+        problems = self.defects.checked(problems)
         if problems:
             raise ValidationFailed(problems)
         return merged

@@ -122,7 +122,8 @@ class KicService:
         if unique is None or not unique.enforced(self.defects):
             return
         values = {column: data[column] for column in unique.columns}
-        if Store.duplicate(conn, kind.collection, values, row_uuid) is not None:
+        duplicate = Store.duplicate(conn, kind.collection, values, row_uuid) is not None
+        if duplicate and self.defects.checked([unique.problem()]):
             raise ValidationFailed([unique.problem()])
 
     @staticmethod

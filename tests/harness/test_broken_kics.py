@@ -120,6 +120,9 @@ CAUGHT_OTHERWISE: dict[str, dict[str, str]] = {
 }
 
 RUN_DEFECTS = sorted(set(PROVEN) | set(WARNINGS))
+#: Defects that change every validation refusal at once, not one rule: the 422 status, the
+#: unnamed invalidParams.
+EVERY_REFUSAL = {"validation-422", "invalid-params-unnamed"}
 
 
 def _folder(scenario: Scenario) -> str:
@@ -145,10 +148,15 @@ def _fails_under_test(case: CaseResult) -> bool:
 
 
 def test_must_scenarios_without_proof() -> None:
-    missing = sorted(s.id for s in MUST if not s.proof)
-    print(f"\n{len(missing)} of {len(MUST)} must-level scenarios have no proof:")
+    """A proof must break the scenario's own rule: defects that change every refusal at once
+    (:data:`EVERY_REFUSAL`) only show the scenario looks at the status and the names, so a
+    scenario proven by those alone counts as without proof."""
+    missing = sorted(s.id for s in MUST if not set(s.proof) - EVERY_REFUSAL)
+    print(f"\n{len(missing)} of {len(MUST)} must-level scenarios have no proof of their own rule:")
     for scenario_id in missing:
-        print(f"  {scenario_id} ({LIBRARY[scenario_id].source})")
+        scenario = LIBRARY[scenario_id]
+        shown = f", only {', '.join(scenario.proof)}" if scenario.proof else ""
+        print(f"  {scenario_id} ({scenario.source}{shown})")
     strict = [i for i in missing if _strict(LIBRARY[i])]
     assert strict == [], f"{sorted(PROVEN_FOLDERS)} scenarios need a proof"
     assert len(missing) * 10 < len(MUST), missing

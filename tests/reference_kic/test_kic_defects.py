@@ -445,6 +445,30 @@ def test_auth_after_write(make_api):
     assert api.call("GET", path).status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("rule", "accepted", "refused"),
+    [
+        # One code of one field: the other codes of that field are still checked.
+        ("bronorganisatie/invalid", "123456789", "12345"),
+        # Every code of one field.
+        ("bronorganisatie", "12345", None),
+        # One code on any field.
+        ("/invalid-length", "12345", "123456789"),
+    ],
+)
+def test_unchecked_drops_the_problems_of_one_rule_only(make_api, rule, accepted, refused):
+    api = make_api(defects=frozenset({f"unchecked:{rule}"}))
+    body = {"bronorganisatie": accepted, "status": "ontvangen"}
+    assert api.call("POST", "verzoeken", json=body).status_code == 201
+    if refused is not None:
+        refusal = api.call("POST", "verzoeken", json={**body, "bronorganisatie": refused})
+        assert refusal.status_code == 400
+    # Other fields' rules hold.
+    refusal = api.call("POST", "verzoeken", json={"bronorganisatie": accepted, "status": "x"})
+    assert refusal.status_code == 400
+    assert [p["name"] for p in refusal.json["invalidParams"]] == ["status"]
+
+
 def test_every_defect_has_a_test_here():
     names = {
         name.removeprefix("test_").replace("_", "-")
@@ -471,7 +495,10 @@ def test_each_defect_name_switches_on_its_own_attribute_only():
         name = label.partition(":")[0]
         declared = Defects.declared[name]
         # A family is switched on by one of its values: ``accept-token:alg-none``.
-        given = f"{name}:{sorted(declared.choices())[0]}" if declared.takes_parameter else name
+        given = name
+        if declared.takes_parameter:  # any value for a family without choices: ``unchecked``
+            choices = declared.choices
+            given += ":" + (sorted(choices())[0] if choices else "status/required")
         defects = Defects({given})
         on = [attribute for attribute in attributes if getattr(defects, attribute)]
         assert on == [declared.attribute], label
