@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,30 +31,19 @@ from typing import Any
 
 from harness.config import DEFAULT_FUZZ_SEED
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10 has no tomllib; tomli is the same parser (declared for < 3.11 only)
-    import tomli as tomllib
+# The reading of values (environment, TOML file, precedence) is shared with mock-drc.
+from zgw.settings import SettingsError as SettingsError
+from zgw.settings import argparse_type as argparse_type
+from zgw.settings import find_config as _find_config
+from zgw.settings import pick, read_config
+from zgw.settings import text as _text
 
 ENV_PREFIX = "KIC_CONFORMANCE_"
 CONFIG_FILE = "kic-conformance.toml"
 CONFIG_ENV = ENV_PREFIX + "CONFIG"
-TRUE_WORDS = {"1", "true", "yes", "on"}
-FALSE_WORDS = {"0", "false", "no", "off", ""}
-_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-class SettingsError(Exception):
-    """A missing or bad option value; the message names the option and its source."""
-
-
-# -- value kinds: text -> value (command line, environment), and checks of file values ----------
-
-
-def _text(value: str) -> str:
-    if not value:
-        raise ValueError("expected a non-empty value")
-    return value
+# -- value kinds: text -> value (command line, environment, file) ------------------------------
 
 
 def _url(value: str) -> str:
@@ -117,15 +105,6 @@ def _credentials(value: str) -> tuple[str, str]:
     if not sep or not client_id or not secret:
         raise ValueError(f"expected CLIENT_ID:SECRET, got {value!r}")
     return client_id, secret
-
-
-def _switch(value: str) -> bool:
-    word = value.strip().lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    raise ValueError(f"expected one of 1/true/yes/on or 0/false/no/off, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -259,19 +238,6 @@ def options_for(command: str) -> list[Option]:
     return [o for o in OPTIONS if command in o.commands]
 
 
-def argparse_type(option: Option) -> Callable[[str], Any]:
-    """``option.parse`` for argparse: its ValueError becomes argparse's usage error."""
-
-    def convert(text: str) -> Any:
-        try:
-            return option.parse(text)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    convert.__name__ = option.name  # argparse names the type in its messages
-    return convert
-
-
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     """Add the options of ``command`` to ``parser`` in their groups; every default is None,
     so :func:`resolve` can tell what the command line left open."""
@@ -308,85 +274,15 @@ class ConfigFile:
 def find_config(given: str | Path | None, environ: Mapping[str, str]) -> Path | None:
     """The config file to read: ``given``, else ``KIC_CONFORMANCE_CONFIG``, else
     ``kic-conformance.toml`` in the current folder when it exists."""
-    chosen = given or environ.get(CONFIG_ENV)
-    if chosen:
-        path = Path(chosen)
-        if not path.is_file():
-            source = "--config" if given else CONFIG_ENV
-            raise SettingsError(f"{source} {path}: no such file")
-        return path
-    default = Path(CONFIG_FILE)
-    return default if default.is_file() else None
+    return _find_config(given, environ, env_name=CONFIG_ENV, default_name=CONFIG_FILE)
 
 
 def load_config(path: Path, environ: Mapping[str, str]) -> ConfigFile:
     """Read and check ``path``: known keys only, ``${VAR}`` expanded, values of the right kind."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SettingsError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
-    config = ConfigFile(path)
-    for key, value in raw.items():
-        option = BY_NAME.get(key)
-        if option is None:
-            known = ", ".join(sorted(BY_NAME))
-            raise SettingsError(f"{path}: unknown key {key!r} (known keys: {known})")
-        config.values[key] = _file_value(option, _expand(value, path, key, environ), path)
-    return config
-
-
-def _expand(value: Any, path: Path, key: str, environ: Mapping[str, str]) -> Any:
-    if isinstance(value, list):
-        return [_expand(item, path, key, environ) for item in value]
-    if not isinstance(value, str):
-        return value
-
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in environ:
-            raise SettingsError(f"{path}: {key}: the environment variable {name} is not set")
-        return environ[name]
-
-    return _VARIABLE.sub(replace, value)
-
-
-def _file_value(option: Option, value: Any, path: Path) -> Any:
-    where = f"{path}: {option.name}"
-    if option.switch:
-        if not isinstance(value, bool):
-            raise SettingsError(f"{where}: expected true or false, got {value!r}")
-        return value
-    items = value if option.many and isinstance(value, list) else [value]
-    if option.many and not isinstance(value, (list, str)):
-        raise SettingsError(f"{where}: expected a list of strings, got {value!r}")
-    converted = []
-    for item in items:
-        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
-            raise SettingsError(f"{where}: expected a string or number, got {item!r}")
-        try:
-            result = option.parse(str(item))
-        except ValueError as exc:
-            raise SettingsError(f"{where}: {exc}") from None
-        if option.path:
-            result = path.parent / result
-        converted.append(result)
-    return converted if option.many else converted[0]
+    return ConfigFile(path, read_config(path, BY_NAME, environ))
 
 
 # -- resolving ---------------------------------------------------------------------------------
-
-
-def _env_value(option: Option, text: str) -> Any:
-    try:
-        if option.switch:
-            return _switch(text)
-        if option.many:
-            return [option.parse(part.strip()) for part in text.split(",") if part.strip()]
-        return option.parse(text)
-    except ValueError as exc:
-        raise SettingsError(f"{option.env}: {exc}") from None
 
 
 def resolve(
@@ -403,15 +299,9 @@ def resolve(
     found = find_config(config_path, environ)
     file = load_config(found, environ) if found else None
     values: dict[str, Any] = {}
+    file_values = file.values if file is not None else {}
     for option in options_for(command):
-        value = given.get(option.dest)
-        if value is None and environ.get(option.env) is not None:
-            value = _env_value(option, environ[option.env])
-        if value is None and file is not None and option.name in file.values:
-            value = file.values[option.name]
-        if value is None:
-            value = list(option.default or []) if option.many else option.default
-        values[option.dest] = value
+        values[option.dest] = pick(option, given.get(option.dest), environ, file_values)
     values["config_file"] = str(file.path) if file else None
     return values
 

@@ -71,12 +71,12 @@ def test_arguments_become_the_config() -> None:
             "https://d.example/",
         ]
     )
-    config = config_from_args(args)
+    config = config_from_args(args, environ={})
     assert sorted(config.clients) == ["a", "b", "c"] and config.clients["b"].secret == "2:x"
     assert (config.strict, config.accept_any_token) == (False, True)
     assert config.callback_credentials == ("drc", "s")
     assert config.public_base_url == "https://d.example"
-    default = config_from_args(build_parser().parse_args(["serve", "--port", "8000"]))
+    default = config_from_args(build_parser().parse_args(["serve", "--port", "8000"]), {})
     assert list(default.clients) == ["kic"] and default.clients["kic"].secret == "kic-secret"
     assert default.strict is True
 
