@@ -103,7 +103,9 @@ def _port(value: str) -> int:
 def _credentials(value: str) -> tuple[str, str]:
     client_id, sep, secret = value.partition(":")
     if not sep or not client_id or not secret:
-        raise ValueError(f"expected CLIENT_ID:SECRET, got {value!r}")
+        # Described, not echoed: the value may be a secret typed without its client id.
+        what = "no ':'" if not sep else ("no client id" if not client_id else "no secret")
+        raise ValueError(f"expected CLIENT_ID:SECRET, got a value with {what}")
     return client_id, secret
 
 

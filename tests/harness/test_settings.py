@@ -94,6 +94,19 @@ def test_a_bad_environment_value_names_the_variable() -> None:
         resolve({}, "run", environ={"KIC_CONFORMANCE_CONFIG": "/nonexistent.toml"})
 
 
+@pytest.mark.parametrize(
+    ("value", "what"),
+    [("kic-very-secret", "no ':'"), (":very-secret", "no client id"), ("kic:", "no secret")],
+)
+def test_a_bad_credential_is_described_not_echoed(value: str, what: str) -> None:
+    """The value may be a secret typed without its client id: it must not reach a CI log."""
+    with pytest.raises(SettingsError) as caught:
+        resolve({}, "run", environ={"KIC_CONFORMANCE_DRC_CLIENT": value})
+    message = str(caught.value)
+    assert "KIC_CONFORMANCE_DRC_CLIENT" in message and what in message
+    assert "very-secret" not in message
+
+
 def test_missing_options_are_named_for_the_front_end() -> None:
     with pytest.raises(SettingsError, match=r"missing --secret .*KIC_CONFORMANCE_SECRET"):
         require({"target": "http://x", "client_id": "c"}, ("target", "client-id", "secret"))
