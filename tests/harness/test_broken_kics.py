@@ -24,10 +24,12 @@ from pathlib import Path
 
 import pytest
 
+from harness import checks, templating
 from harness.environment import checked_defects, embedded_environment, known_defects
 from harness.results import CaseResult, Level, Outcome, RunResult
 from harness.run import run
-from harness.scenarios import Scenario, load_library
+from harness.scenarios import Scenario, Step, load_library
+from harness.spec import load_spec
 from reference_kic.defects import Defects
 
 LIBRARY: dict[str, Scenario] = {s.id: s for s in load_library()}
@@ -191,6 +193,70 @@ def test_the_tables_name_existing_scenarios_and_defects() -> None:
     # A control is a scenario the defect must not break: never one it proves.
     overlap = {d: sorted(set(CONTROLS[d]) & set(PROVEN[d])) for d in CONTROLS}
     assert {d: ids for d, ids in overlap.items() if ids} == {}
+
+
+API_ROOT = "http://kic.test/api/v1"
+UNIQUE = "0123456789ab"
+
+
+def _stand_ins(scenario: Scenario) -> dict[str, object]:
+    """Variables as a run gives them: what a KIC call saves is a URL of the KIC's, what the
+    DRC gives one of the DRC's."""
+    variables: dict[str, object] = {
+        "unique": UNIQUE,
+        "api_root": API_ROOT,
+        "documents_root": "http://drc.test/documenten/api/v1",
+        "second_documents_root": "http://drc2.test/documenten/api/v1",
+        "zaken_root": "http://drc.test/zaken/api/v1",
+    }
+    for step in scenario.steps:
+        kic = step.kind in ("call", "request")
+        for name in step.data.get("save") or {}:
+            where = f"{API_ROOT}/x" if kic else "http://drc.test/x"
+            variables[name] = f"{where}/00000000-0000-4000-8000-000000000001"
+    for name, value in scenario.vars.items():
+        variables[name] = templating.render(value, variables)
+    return variables
+
+
+def _refused_creates(scenario: Scenario) -> list[tuple[Step, dict]]:
+    """The scenario's POST steps under test that expect only 4xx, rendered."""
+    spec, found = load_spec(), []
+    variables = _stand_ins(scenario)
+    for step in scenario.steps:
+        if not step.under_test or step.kind not in ("call", "request"):
+            continue
+        if step.kind == "call":
+            method = spec.operation(step.data["call"]).method
+        else:
+            method = step.data["request"]["method"]
+        if method.upper() != "POST":
+            continue
+        data = templating.render({k: v for k, v in step.data.items() if k != "save"}, variables)
+        wanted = (data.get("expect") or {}).get("status")
+        statuses = wanted if isinstance(wanted, list) else [wanted]
+        if all(isinstance(s, int) and 400 <= s < 500 for s in statuses):
+            found.append((step, data))
+    return found
+
+
+def test_every_refused_create_is_checked_for_side_effects() -> None:
+    # refused_write_unchanged judges a refused POST only when its body holds a value no other
+    # scenario sends ({unique}, or a link to a KIC object): other scenarios create in the same
+    # lists meanwhile. A refused create without one would let a KIC that stores the invalid
+    # object pass (refused-create-stored proves the check where the reference can store it).
+    # Exempt: bodies that send no field at all ({}, malformed JSON, an array, text/plain),
+    # which no stored object could carry.
+    spec, unjudged = load_spec(), []
+    for scenario in LIBRARY.values():
+        for step, data in _refused_creates(scenario):
+            body = data.get("body")
+            if not isinstance(body, dict) or not body:
+                continue
+            url = f"{API_ROOT}/x"
+            if checks.probe_url("POST", url, data, spec, API_ROOT, UNIQUE) is None:
+                unjudged.append(f"{scenario.id} {step.label} ({scenario.source})")
+    assert unjudged == [], "put {unique} in a field the body can carry"
 
 
 @pytest.mark.slow
