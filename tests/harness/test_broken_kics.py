@@ -73,6 +73,8 @@ CONTROLS: dict[str, list[str]] = {
     "unserved-method-404": ["verzoekproduct-read"],
     "media-type-ignored": ["klant-list", "klant-create-natuurlijk-persoon"],
     "auth-after-write": ["auth-narrow-client-can-read"],
+    # The DRC refuses the second POST: the relation keeps its one mirror, only a count sees it.
+    "mirror-posted-twice": ["verzoekinformatieobject-create"],
 }
 
 #: defect -> should-level scenarios it breaks: they come out with a warning.
@@ -110,6 +112,7 @@ CAUGHT_BY: dict[str, str] = {
     "media-type-ignored": "status_code",
     # The write is refused with the right status: only the invariant sees what it changed.
     "auth-after-write": "refused_write_unchanged",
+    "mirror-posted-twice": "drc_received",
 }
 #: defect -> scenario -> the check that catches it there instead of its CAUGHT_BY one.
 CAUGHT_OTHERWISE: dict[str, dict[str, str]] = {
@@ -257,6 +260,40 @@ def test_every_refused_create_is_checked_for_side_effects() -> None:
             if checks.probe_url("POST", url, data, spec, API_ROOT, UNIQUE) is None:
                 unjudged.append(f"{scenario.id} {step.label} ({scenario.source})")
     assert unjudged == [], "put {unique} in a field the body can carry"
+
+
+def _tampers_with_the_drc(scenario: Scenario) -> bool:
+    """DRC faults or mirrors removed behind the KIC's back: a KIC may then POST a mirror again."""
+    return any(
+        s.kind == "drc" and s.data["drc"] in ("fault", "remove_mirrors") for s in scenario.steps
+    )
+
+
+def test_every_fault_free_kic001_link_counts_its_mirror_posts() -> None:
+    # The DRC refuses a second POST of a mirror it holds, so neither `mirrors` nor `mirrored`
+    # sees a KIC that posts twice; only a count of the POSTs does (mirror-posted-twice).
+    uncounted = []
+    for scenario in LIBRARY.values():
+        if scenario.rule != "kic-001" or _tampers_with_the_drc(scenario):
+            continue
+        counted = {
+            received["json"].get("informatieobject")
+            for step in scenario.steps
+            if step.kind == "drc_expect"
+            and (received := step.data["drc_expect"].get("received"))
+            and str(received.get("method", "")).upper() == "POST"
+            and received.get("count") == 1
+            and isinstance(received.get("json"), dict)
+        }
+        for step in scenario.steps:
+            if step.data.get("call") != "verzoekinformatieobject_create":
+                continue
+            if (step.data.get("expect") or {}).get("status") != 201:
+                continue
+            document = step.data["body"]["informatieobject"]
+            if document not in counted:
+                uncounted.append(f"{scenario.id} {step.label}: {document}")
+    assert uncounted == [], "add a drc_expect received POST with count: 1 for each link"
 
 
 @pytest.mark.slow
