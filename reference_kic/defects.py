@@ -205,7 +205,8 @@ class Defects(frozenset):
         "update-not-saved", "PUT and PATCH answer the new state without storing it"
     )
     refused_create_stored: bool = switch(
-        "refused-create-stored", "a create refused as a duplicate is stored all the same"
+        "refused-create-stored",
+        "a create refused as invalid or as a duplicate is stored all the same (as it was sent)",
     )
     invalid_params_unnamed: bool = switch(
         "invalid-params-unnamed", "every invalidParams entry is named nonFieldErrors"

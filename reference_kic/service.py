@@ -19,8 +19,10 @@ from .drc_sync import DrcSync, settle_time
 from .kinds import MIRRORED, Kind, link_chain
 from .preparation import Preparer
 from .remote import RemoteApis
+from .shapes import defaults_for, spec_shaped
 from .storage import Store
-from .urls import resource_url
+from .urls import parse_local, resource_url
+from .validation import now_utc
 from .zaak_relations import ZaakRelation, ZaakRelations
 
 
@@ -47,6 +49,14 @@ class KicService:
 
     # -- create -----------------------------------------------------------------------------
     def create(self, kind: Kind, body: Any, base: str) -> dict[str, Any]:
+        try:
+            return self._create(kind, body, base)
+        except ValidationFailed:
+            if self.defects.refused_create_stored:
+                self._store_refused(kind, body)
+            raise
+
+    def _create(self, kind: Kind, body: Any, base: str) -> dict[str, Any]:
         data = self.preparer.prepare(kind, body)
         if kind.drc_mirrored:
             return self.drc.create(data, base)
@@ -57,18 +67,42 @@ class KicService:
             own_url = self._own_url(kind, relation, data, base)
             self.zaken.require_relation(relation, data["object"], own_url)
         row_uuid = str(uuid_module.uuid4())
+        with self.store.write() as conn:
+            if kind.assign is not None:
+                kind.assign(conn, data)
+            self._check_unique(conn, kind, data, row_uuid)
+            Store.insert(conn, kind.collection, row_uuid, data)
+        return {**data, "uuid": row_uuid}
+
+    def _store_refused(self, kind: Kind, body: Any) -> None:
+        """Defect refused-create-stored: keep what a create refused as invalid or as a
+        duplicate sent, as it was sent (local links as their uuids), like a KIC that writes
+        before it validates. A row the database itself refuses (a link to no object, a missing
+        link) and a verzoekinformatieobject (its row would be mirrored) are not kept."""
+        if kind.drc_mirrored or not isinstance(body, dict):
+            return
+        row = spec_shaped(kind.schema, defaults_for(kind.schema))
+        if "interactiedatum" in row:
+            row["interactiedatum"] = now_utc()
+        for name, value in body.items():
+            if name not in kind.fields:
+                continue
+            if name in kind.links:
+                parsed = parse_local(value) if isinstance(value, str) else None
+                if parsed is None or parsed[0] != kind.links[name]:
+                    continue
+                value = parsed[1]
+            row[name] = value
+        for column in kind.columns:
+            if column not in kind.links:
+                row.setdefault(column, "")  # a column of its own is never NULL
         try:
             with self.store.write() as conn:
                 if kind.assign is not None:
-                    kind.assign(conn, data)
-                self._check_unique(conn, kind, data, row_uuid)
-                Store.insert(conn, kind.collection, row_uuid, data)
-        except ValidationFailed:
-            if self.defects.refused_create_stored:
-                with self.store.write() as conn:
-                    Store.insert(conn, kind.collection, row_uuid, data)
-            raise
-        return {**data, "uuid": row_uuid}
+                    kind.assign(conn, row)
+                Store.insert(conn, kind.collection, str(uuid_module.uuid4()), row)
+        except (sqlite3.Error, TypeError, KeyError):
+            pass  # not storable as sent: the defect keeps what it can
 
     # -- update -----------------------------------------------------------------------------
     def update(self, kind: Kind, uuid: str, body: Any, *, partial: bool) -> dict[str, Any]:

@@ -24,10 +24,12 @@ from pathlib import Path
 
 import pytest
 
+from harness import checks, templating
 from harness.environment import checked_defects, embedded_environment, known_defects
 from harness.results import CaseResult, Level, Outcome, RunResult
 from harness.run import run
-from harness.scenarios import Scenario, load_library
+from harness.scenarios import Scenario, Step, load_library
+from harness.spec import load_spec
 from reference_kic.defects import Defects
 
 LIBRARY: dict[str, Scenario] = {s.id: s for s in load_library()}
@@ -71,6 +73,8 @@ CONTROLS: dict[str, list[str]] = {
     "unserved-method-404": ["verzoekproduct-read"],
     "media-type-ignored": ["klant-list", "klant-create-natuurlijk-persoon"],
     "auth-after-write": ["auth-narrow-client-can-read"],
+    # The DRC refuses the second POST: the relation keeps its one mirror, only a count sees it.
+    "mirror-posted-twice": ["verzoekinformatieobject-create"],
 }
 
 #: defect -> should-level scenarios it breaks: they come out with a warning.
@@ -108,6 +112,7 @@ CAUGHT_BY: dict[str, str] = {
     "media-type-ignored": "status_code",
     # The write is refused with the right status: only the invariant sees what it changed.
     "auth-after-write": "refused_write_unchanged",
+    "mirror-posted-twice": "drc_received",
 }
 #: defect -> scenario -> the check that catches it there instead of its CAUGHT_BY one.
 CAUGHT_OTHERWISE: dict[str, dict[str, str]] = {
@@ -199,6 +204,104 @@ def test_the_tables_name_existing_scenarios_and_defects() -> None:
     # A control is a scenario the defect must not break: never one it proves.
     overlap = {d: sorted(set(CONTROLS[d]) & set(PROVEN[d])) for d in CONTROLS}
     assert {d: ids for d, ids in overlap.items() if ids} == {}
+
+
+API_ROOT = "http://kic.test/api/v1"
+UNIQUE = "0123456789ab"
+
+
+def _stand_ins(scenario: Scenario) -> dict[str, object]:
+    """Variables as a run gives them: what a KIC call saves is a URL of the KIC's, what the
+    DRC gives one of the DRC's."""
+    variables: dict[str, object] = {
+        "unique": UNIQUE,
+        "api_root": API_ROOT,
+        "documents_root": "http://drc.test/documenten/api/v1",
+        "second_documents_root": "http://drc2.test/documenten/api/v1",
+        "zaken_root": "http://drc.test/zaken/api/v1",
+    }
+    for step in scenario.steps:
+        kic = step.kind in ("call", "request")
+        for name in step.data.get("save") or {}:
+            where = f"{API_ROOT}/x" if kic else "http://drc.test/x"
+            variables[name] = f"{where}/00000000-0000-4000-8000-000000000001"
+    for name, value in scenario.vars.items():
+        variables[name] = templating.render(value, variables)
+    return variables
+
+
+def _refused_creates(scenario: Scenario) -> list[tuple[Step, dict]]:
+    """The scenario's POST steps under test that expect only 4xx, rendered."""
+    spec, found = load_spec(), []
+    variables = _stand_ins(scenario)
+    for step in scenario.steps:
+        if not step.under_test or step.kind not in ("call", "request"):
+            continue
+        if step.kind == "call":
+            method = spec.operation(step.data["call"]).method
+        else:
+            method = step.data["request"]["method"]
+        if method.upper() != "POST":
+            continue
+        data = templating.render({k: v for k, v in step.data.items() if k != "save"}, variables)
+        wanted = (data.get("expect") or {}).get("status")
+        statuses = wanted if isinstance(wanted, list) else [wanted]
+        if all(isinstance(s, int) and 400 <= s < 500 for s in statuses):
+            found.append((step, data))
+    return found
+
+
+def test_every_refused_create_is_checked_for_side_effects() -> None:
+    # refused_write_unchanged judges a refused POST only when its body holds a value no other
+    # scenario sends ({unique}, or a link to a KIC object): other scenarios create in the same
+    # lists meanwhile. A refused create without one would let a KIC that stores the invalid
+    # object pass (refused-create-stored proves the check where the reference can store it).
+    # Exempt: bodies that send no field at all ({}, malformed JSON, an array, text/plain),
+    # which no stored object could carry.
+    spec, unjudged = load_spec(), []
+    for scenario in LIBRARY.values():
+        for step, data in _refused_creates(scenario):
+            body = data.get("body")
+            if not isinstance(body, dict) or not body:
+                continue
+            url = f"{API_ROOT}/x"
+            if checks.probe_url("POST", url, data, spec, API_ROOT, UNIQUE) is None:
+                unjudged.append(f"{scenario.id} {step.label} ({scenario.source})")
+    assert unjudged == [], "put {unique} in a field the body can carry"
+
+
+def _tampers_with_the_drc(scenario: Scenario) -> bool:
+    """DRC faults or mirrors removed behind the KIC's back: a KIC may then POST a mirror again."""
+    return any(
+        s.kind == "drc" and s.data["drc"] in ("fault", "remove_mirrors") for s in scenario.steps
+    )
+
+
+def test_every_fault_free_kic001_link_counts_its_mirror_posts() -> None:
+    # The DRC refuses a second POST of a mirror it holds, so neither `mirrors` nor `mirrored`
+    # sees a KIC that posts twice; only a count of the POSTs does (mirror-posted-twice).
+    uncounted = []
+    for scenario in LIBRARY.values():
+        if scenario.rule != "kic-001" or _tampers_with_the_drc(scenario):
+            continue
+        counted = {
+            received["json"].get("informatieobject")
+            for step in scenario.steps
+            if step.kind == "drc_expect"
+            and (received := step.data["drc_expect"].get("received"))
+            and str(received.get("method", "")).upper() == "POST"
+            and received.get("count") == 1
+            and isinstance(received.get("json"), dict)
+        }
+        for step in scenario.steps:
+            if step.data.get("call") != "verzoekinformatieobject_create":
+                continue
+            if (step.data.get("expect") or {}).get("status") != 201:
+                continue
+            document = step.data["body"]["informatieobject"]
+            if document not in counted:
+                uncounted.append(f"{scenario.id} {step.label}: {document}")
+    assert uncounted == [], "add a drc_expect received POST with count: 1 for each link"
 
 
 @pytest.mark.slow
