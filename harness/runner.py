@@ -2,13 +2,13 @@
 :class:`~harness.results.CaseResult`.
 
 :func:`run_scenario` is what both front ends call for each scenario (the whole run around it is
-:mod:`harness.run`). An HTTP step is built by :func:`harness.request.build_request`, sent through
-:func:`harness.transport.send`, and its response goes through the checks of
-:data:`harness.checks.RESPONSE_CHECKS`; a ``drc`` step drives the mock DRC through
-:class:`~harness.drc_control.DrcControl`; a ``drc_expect`` step goes through
-:data:`harness.checks.DRC_CHECKS`. Both act on the run's first DRC, or with ``on_drc: second`` on
-its second one (scenarios with documents of two DRCs). Nothing the target does makes
-:func:`run_scenario` raise.
+:mod:`harness.run`). An HTTP step is built and sent by :class:`harness.http_step.CaseHttp`
+(:func:`harness.request.build_request`, :func:`harness.transport.send`, each exchange recorded
+in the case), and its response goes through the checks of
+:data:`harness.checks.RESPONSE_CHECKS`; a ``drc`` step drives the mock DRC and a ``drc_expect``
+step goes through :data:`harness.checks.DRC_CHECKS`, both by :mod:`harness.drc_steps`. Both act
+on the run's first DRC, or with ``on_drc: second`` on its second one (scenarios with documents
+of two DRCs). Nothing the target does makes :func:`run_scenario` raise.
 
 Every check is marked with its step's index and whether that step is under test (set-up
 failures make a case *precondition failed*). A scenario that used the mock DRC and did not
@@ -19,43 +19,22 @@ so other scenarios running at the same time never show up), call-backs included.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 import traceback
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
-from harness import checks, templating
-from harness.compare import under
+from harness import checks, drc_steps, templating
 from harness.config import MissingCapability, RunConfig
-from harness.drc_control import DrcControl, DrcControlError, documents_path
-from harness.request import build_request
+from harness.drc_control import DrcControl, DrcControlError
+from harness.http_step import CaseHttp
 from harness.results import CaseResult, CheckResult, Level, Outcome
-from harness.scenarios import BUILTIN_VARS, Scenario, Step
+from harness.scenarios import Scenario, Step
 from harness.spec import Spec, load_spec
-from harness.transport import Response, new_client, send
-
-POSITIVE_DRC_RETRIES = 5
-POSITIVE_DRC_PAUSE = 0.3
-#: At most this many URLs go into one ``mentions`` query (gunicorn caps the request line).
-MAX_MENTIONS = 20
-#: What a report keeps of a DRC journal entry (not the headers: they hold the KIC's JWT).
-JOURNAL_FIELDS = (
-    "id",
-    "time",
-    "method",
-    "path",
-    "query",
-    "body",
-    "status",
-    "fault",
-    "resource",
-    "callbacks",
-)
+from harness.transport import new_client
 
 
 class _StopScenario(Exception):
@@ -116,6 +95,7 @@ class _ScenarioRun:
             "unique": uuid.uuid4().hex[:12],
             "year": dt.date.today().year,
         }
+        self.http = CaseHttp(context.client, self.config, context.spec, self.case)
         self.journal_start: int | None = None
         self.second_journal_start: int | None = None
         self.step: Step | None = None
@@ -149,66 +129,9 @@ class _ScenarioRun:
     # -- HTTP steps ----------------------------------------------------------------------
 
     def http_step(self, step: Step) -> None:
-        data = self.rendered(step)
-        request = build_request(step.kind, data, self.context.spec, self.config)
-        probe = checks.probe_url(
-            request.method,
-            request.url,
-            data,
-            self.context.spec,
-            self.config.target,
-            str(self.variables["unique"]),
-        )
-        before = checks.take_snapshot(probe, self.follow) if probe else None
-        response, exchange = send(
-            self.context.client,
-            request.method,
-            request.url,
-            headers=request.headers,
-            content=request.content,
-            timeout=self.config.timeout,
-            max_body_bytes=self.config.max_body_bytes,
-            operation_id=request.operation.operation_id if request.operation else None,
-        )
-        self.case.exchanges.append(exchange)
-        seen = checks.StepExchange(
-            step=step,
-            request=data,
-            response=response,
-            index=len(self.case.exchanges) - 1,
-            exchanges=tuple(self.case.exchanges),
-            spec=self.context.spec,
-            operation=request.operation,
-            api_root=self.config.target,
-            follow=self.follow,
-            before=before,
-        )
+        seen = self.http.exchange(step, self.rendered(step), str(self.variables["unique"]))
         self.check_response(seen)
         self.save_captures(seen)
-
-    def follow(self, url: str) -> tuple[Response, int] | None:
-        """GET ``url`` with the main client for an invariant (the read after a write, the state
-        around a refused one), recorded as an exchange of the case. None for a URL outside
-        the API root: the token goes nowhere else."""
-        if not under(url, self.config.target):
-            return None
-        headers = {"Accept": "application/json"}
-        authorization = self.config.authorization("default")
-        if authorization is not None:
-            headers["Authorization"] = authorization
-        relative = url[len(self.config.target) :] if url.startswith(self.config.target) else ""
-        operation = self.context.spec.find_operation("GET", relative) if relative else None
-        response, exchange = send(
-            self.context.client,
-            "GET",
-            url,
-            headers=headers,
-            timeout=self.config.timeout,
-            max_body_bytes=self.config.max_body_bytes,
-            operation_id=operation.operation_id if operation else None,
-        )
-        self.case.exchanges.append(exchange)
-        return response, len(self.case.exchanges) - 1
 
     def check_response(self, seen: checks.StepExchange) -> None:
         """Every check of the registry that applies; stops the scenario where one gates."""
@@ -253,28 +176,7 @@ class _ScenarioRun:
 
     def drc_step(self, step: Step) -> None:
         data = self.rendered(step)
-        drc = self.require_drc(data.get("on_drc", "first"))
-        action = data["drc"]
-        result: Any = None
-        if action == "create_document":
-            result = drc.create_document(data.get("fields"))
-        elif action == "create_zaak":
-            result = drc.create_zaak(data.get("fields"))
-        elif action in ("link_zaak", "unlink_zaak"):
-            link = {k: data[k] for k in ("zaak", "contactmoment", "verzoek") if k in data}
-            result = drc.link_zaak(link) if action == "link_zaak" else drc.unlink_zaak(link)
-        elif action == "fault":
-            fields = ("method", "status", "body", "delay", "drop", "count")
-            rule = {k: data[k] for k in fields if k in data}
-            rule["path"] = documents_path(str(data["path"]))
-            result = drc.add_fault(rule)
-        elif action == "clear_faults":
-            drc.clear_faults()
-        elif action == "remove_mirrors":
-            result = drc.remove_mirrors(_mirror_filter(data))
-        elif action == "find_mirrors":
-            wanted = _mirror_filter(data)
-            result = [m for m in drc.mirrors() if all(m.get(k) == v for k, v in wanted.items())]
+        result = drc_steps.perform(self.require_drc(data.get("on_drc", "first")), data)
         for name, expression in (step.data.get("save") or {}).items():
             try:
                 self.variables[name] = templating.capture(
@@ -295,48 +197,15 @@ class _ScenarioRun:
         )
         expect = templating.render(step.data["drc_expect"], self.variables)
         level = self.level(step, None, None)
-        for entry in checks.DRC_CHECKS:
-            if entry.key not in expect:
-                continue
-            value = expect[entry.key]
-            attempts = POSITIVE_DRC_RETRIES if entry.eventually(value) else 1
-            patience = entry.patience(value) if entry.patience is not None else 0.0
-            deadline = time.monotonic() + patience
-            attempt = 0
-            while True:
-                view = checks.DrcView(drc, since, others, self.kic_relations)
-                result = entry.check(view, value, level)
-                attempt += 1
-                if result.passed or (attempt >= attempts and time.monotonic() >= deadline):
-                    break
-                time.sleep(POSITIVE_DRC_PAUSE)
+
+        def view() -> checks.DrcView:
+            return checks.DrcView(drc, since, others, self.http.kic_relations)
+
+        for result in drc_steps.judge(expect, level, view):
             self.add(result, step)
 
-    def kic_relations(self, verzoek: str) -> tuple[list[Any] | None, str | None]:
-        """The KIC's verzoekinformatieobjecten of ``verzoek``, as the main client lists them
-        (recorded as an exchange of the case); or None and why not."""
-        url = f"{self.config.target}/verzoekinformatieobjecten?verzoek={quote(verzoek, safe='')}"
-        followed = self.follow(url)
-        if followed is None:
-            return None, f"cannot list {url}"
-        response, _ = followed
-        if response.status != 200:
-            return None, f"the KIC answered {response.status or response.error} to GET {url}"
-        parsed, body = response.json()
-        if isinstance(body, dict) and isinstance(body.get("results"), list):
-            body = body["results"]
-        if not parsed or not isinstance(body, list):
-            return None, f"the KIC's answer to GET {url} is not a JSON list"
-        return body, None
-
     def require_drc(self, which: str = "first") -> DrcControl:
-        if self.context.drc is None:
-            raise MissingCapability("drc")
-        if which == "second":
-            if self.context.second_drc is None:
-                raise MissingCapability("second-drc")
-            return self.context.second_drc
-        return self.context.drc
+        return drc_steps.choose_drc(self.context.drc, self.context.second_drc, which)
 
     # -- driving -----------------------------------------------------------------------
 
@@ -401,51 +270,20 @@ class _ScenarioRun:
             s.kind in ("drc", "drc_expect") for s in scenario.steps
         )
 
-    def mentioned_urls(self) -> list[str]:
-        """The URLs this scenario saved (its documents, verzoeken, relations ...); the API
-        roots are left out, since every scenario's requests mention them."""
-        return [
-            value
-            for name, value in self.variables.items()
-            if name not in BUILTIN_VARS
-            and isinstance(value, str)
-            and value.startswith(("http://", "https://"))
-        ][:MAX_MENTIONS]
-
     def collect_drc_journal(self) -> None:
-        """Keep the DRC's journal entries about this scenario's objects (correlated by the
-        URLs it saved, not by time), with the call-backs the DRC made and the KIC's answers."""
+        """Keep the DRC's journal entries about this scenario's objects."""
         drc = self.context.drc
-        urls = self.mentioned_urls()
+        urls = drc_steps.mentioned_urls(self.variables)
         if drc is None or not urls or not self.uses_drc():
             return
-        second = self.context.second_drc
-        try:
-            entries = drc.journal(since=self.journal_start, mentions=urls)
-            if second is not None:
-                # The second DRC's entries say so: their ids are its own.
-                entries += [
-                    {**entry, "drc": "second"}
-                    for entry in second.journal(since=self.second_journal_start, mentions=urls)
-                ]
-        except DrcControlError as exc:
-            self.case.drc_journal = [{"error": f"the DRC journal could not be read: {exc}"}]
-            return
-        names = {url: name for name, url in self.variables.items() if url in urls}
-        kept = []
-        for entry in entries:
-            kept_entry = {k: entry.get(k) for k in (*JOURNAL_FIELDS, "drc") if k in entry}
-            kept_entry["about"] = _named(
-                names,
-                entry.get("path"),
-                entry.get("query"),
-                entry.get("body"),
-                entry.get("resource"),
-            )
-            for callback in kept_entry.get("callbacks") or []:
-                callback["about"] = _named(names, callback.get("url"))
-            kept.append(kept_entry)
-        self.case.drc_journal = kept
+        self.case.drc_journal = drc_steps.case_journal(
+            urls,
+            self.variables,
+            drc,
+            self.journal_start,
+            self.context.second_drc,
+            self.second_journal_start,
+        )
 
     def where(self) -> str:
         if self.step is None:
@@ -471,18 +309,6 @@ class _ScenarioRun:
     def cleanup_error(self, message: str) -> CheckResult:
         # Level as the scenario's: with cleanup=True it is reported, never counted.
         return CheckResult(name="cleanup", passed=False, level=self.scenario.level, message=message)
-
-
-def _mirror_filter(data: dict[str, Any]) -> dict[str, Any]:
-    """The ``object`` / ``informatieobject`` a ``remove_mirrors`` or ``find_mirrors`` step names."""
-    return {k: data[k] for k in ("object", "informatieobject") if k in data}
-
-
-def _named(names: dict[str, str], *parts: Any) -> list[str]:
-    """The scenario variables (``doc``, ``verzoek``) whose URL occurs in ``parts``, as they
-    are or URL-encoded (a call-back's query), so a journal entry says what it was about."""
-    text = json.dumps(parts, default=str)
-    return [name for url, name in names.items() if url in text or quote(url, safe="") in text]
 
 
 def run_scenario(scenario: Scenario, context: RunContext) -> CaseResult:

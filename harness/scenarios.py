@@ -253,6 +253,13 @@ def _is_read(operation_id: str, spec: Spec) -> bool:
 
 
 def _semantic_problems(document: dict[str, Any], file: str, spec: Spec) -> list[Problem]:
+    """What the schema cannot see in one scenario document, in the order of the file."""
+    return [*_marking_problems(document, file, spec), *_reference_problems(document, file, spec)]
+
+
+def _marking_problems(document: dict[str, Any], file: str, spec: Spec) -> list[Problem]:
+    """Some step is under test, no ``finally`` step is marked so, and ``on_drc: second``
+    comes with ``requires: second-drc``."""
     problems: list[Problem] = []
     if not steps_under_test(document, spec):
         problems.append(
@@ -285,41 +292,58 @@ def _semantic_problems(document: dict[str, Any], file: str, spec: Spec) -> list[
                             "have only one mock DRC)",
                         )
                     )
+    return problems
+
+
+def _reference_problems(document: dict[str, Any], file: str, spec: Spec) -> list[Problem]:
+    """What each step refers to: its operation and ``expect`` keys, and the variables it
+    uses, defined by an earlier step (a ``finally`` step may use any variable a step saves:
+    the runner skips it when the variable was never set)."""
     defined = set(BUILTIN_VARS) | set(document.get("vars") or {})
     all_saved = set(defined)
     for section in ("steps", "finally"):
         for step in document.get(section) or []:
             all_saved |= set(step.get("save") or {})
+    problems: list[Problem] = []
     for section in ("steps", "finally"):
         known = defined if section == "steps" else all_saved
         for index, step in enumerate(document.get(section) or []):
             line = yamlload.line_of(document, [section, index])
-            unknown = spec.unknown_operation(step["call"]) if "call" in step else None
-            if unknown:
-                problems.append(Problem(file, line, f"call: {unknown}"))
-            for problem in lint_expect(step.get("expect") or {}, spec):
-                problems.append(Problem(file, line, problem))
-            if "call" in step and step["call"] in spec.operations:
-                op = spec.operations[step["call"]]
-                missing = sorted(set(op.path_params) - set(step.get("path") or {}))
-                if missing:
-                    problems.append(
-                        Problem(file, line, f"path: {step['call']} needs {', '.join(missing)}")
-                    )
-            used = {k: v for k, v in step.items() if k != "save"}
-            for name, filt in placeholders(used):
-                if name not in known:
-                    problems.append(
-                        Problem(file, line, f"variable {{{name}}} is used before it is defined")
-                    )
-                if filt is not None and filt not in FILTERS:
-                    filters = ", ".join(sorted(FILTERS))
-                    problems.append(
-                        Problem(file, line, f"unknown template filter |{filt} (known: {filters})")
-                    )
+            messages = [*_call_messages(step, spec), *_variable_messages(step, known)]
+            problems.extend(Problem(file, line, message) for message in messages)
             if section == "steps":
                 known = known | set(step.get("save") or {})
     return problems
+
+
+def _call_messages(step: dict[str, Any], spec: Spec) -> list[str]:
+    """The step's ``call`` names an operation and fills its path parameters; its ``expect``
+    keys pass their own lint."""
+    messages: list[str] = []
+    unknown = spec.unknown_operation(step["call"]) if "call" in step else None
+    if unknown:
+        messages.append(f"call: {unknown}")
+    messages.extend(lint_expect(step.get("expect") or {}, spec))
+    if "call" in step and step["call"] in spec.operations:
+        op = spec.operations[step["call"]]
+        missing = sorted(set(op.path_params) - set(step.get("path") or {}))
+        if missing:
+            messages.append(f"path: {step['call']} needs {', '.join(missing)}")
+    return messages
+
+
+def _variable_messages(step: dict[str, Any], known: set[str]) -> list[str]:
+    """Every ``{variable}`` the step uses (outside ``save``) is ``known`` and every filter
+    exists."""
+    messages: list[str] = []
+    used = {k: v for k, v in step.items() if k != "save"}
+    for name, filt in placeholders(used):
+        if name not in known:
+            messages.append(f"variable {{{name}}} is used before it is defined")
+        if filt is not None and filt not in FILTERS:
+            filters = ", ".join(sorted(FILTERS))
+            messages.append(f"unknown template filter |{filt} (known: {filters})")
+    return messages
 
 
 def _proof(document: dict[str, Any]) -> tuple[str, ...]:
@@ -469,13 +493,10 @@ def _matrix_document(
 ) -> Any:
     """One scenario document of a matrix file (a :class:`Problem` without file when the
     template lacks what the operation needs)."""
-    variant = template["matrix"]["variants"][name]
     resource = template["resources"][collection]
     resource_line = yamlload.line_of(template, ["resources", collection])
-    item = bool(operation.path_params)
-    body_key = MATRIX_BODIES.get(operation.method)
-    needed = ["create"] if item else []
-    needed += [body_key] if body_key else []
+    needed = ["create"] if operation.path_params else []
+    needed += [MATRIX_BODIES[operation.method]] if operation.method in MATRIX_BODIES else []
     for key in needed:
         if key not in resource:
             return Problem(
@@ -483,61 +504,88 @@ def _matrix_document(
                 resource_line,
                 f"resources.{collection}: {operation.operation_id} needs its '{key}' body",
             )
+    setup = _matrix_setup(template, operation, collection, spec)
+    if isinstance(setup, Problem):
+        return setup
+    steps, cleanup = setup
+    variant_line = yamlload.line_of(template, ["matrix", "variants", name])
+    steps.append(_placed(_matrix_call(template, operation, collection, name), variant_line))
+    document = _line_dict(_matrix_fields(template, operation, collection, name), variant_line)
+    document["steps"] = _line_list(steps, variant_line)
+    document.lines["steps"] = variant_line
+    if cleanup:
+        document["finally"] = _line_list(cleanup, resource_line)
+        document.lines["finally"] = resource_line
+    return document
+
+
+def _matrix_setup(
+    template: dict[str, Any], operation: Any, collection: str, spec: Spec
+) -> tuple[list[tuple[Any, int]], list[tuple[Any, int]]] | Problem:
+    """The steps before and after a matrix scenario's call, each with its line: for a write or
+    an item operation the resource's ``given`` and ``finally`` steps, and for an item
+    operation the create that makes its object (saved as ``{object}``) and, where the spec
+    has one, the delete that removes it."""
+    resource = template["resources"][collection]
+    resource_line = yamlload.line_of(template, ["resources", collection])
+    item = bool(operation.path_params)
     steps: list[tuple[Any, int]] = []
     cleanup: list[tuple[Any, int]] = []
     if operation.method != "GET" or item:
         steps += _with_lines(template, ["resources", collection, "given"])
         cleanup += _with_lines(template, ["resources", collection, "finally"])
-    if item:
-        create = spec.find_operation("POST", f"/{collection}")
-        delete = spec.find_operation("DELETE", operation.path)
-        if create is None:
-            return Problem(
-                "",
-                resource_line,
-                f"resources.{collection}: no create operation in the spec makes the object "
-                f"of {operation.operation_id}",
-            )
-        steps.append(
-            (
-                _line_dict(
-                    {
-                        "call": create.operation_id,
-                        "body": copy.deepcopy(resource["create"]),
-                        "expect": {"status": 201},
-                        "save": {MATRIX_OBJECT: "$.url"},
-                    },
-                    resource_line,
-                ),
-                resource_line,
-            )
+    if not item:
+        return steps, cleanup
+    create = spec.find_operation("POST", f"/{collection}")
+    if create is None:
+        return Problem(
+            "",
+            resource_line,
+            f"resources.{collection}: no create operation in the spec makes the object "
+            f"of {operation.operation_id}",
         )
-        if delete is not None:
-            path = {p: f"{{{MATRIX_OBJECT}|uuid}}" for p in delete.path_params}
-            cleanup.append(
-                (
-                    _line_dict(
-                        {
-                            "call": delete.operation_id,
-                            "path": path,
-                            "expect": {"status": [204, 404]},
-                        },
-                        resource_line,
-                    ),
-                    resource_line,
-                )
-            )
+    made = {
+        "call": create.operation_id,
+        "body": copy.deepcopy(resource["create"]),
+        "expect": {"status": 201},
+        "save": {MATRIX_OBJECT: "$.url"},
+    }
+    steps.append(_placed(made, resource_line))
+    delete = spec.find_operation("DELETE", operation.path)
+    if delete is not None:
+        path = {p: f"{{{MATRIX_OBJECT}|uuid}}" for p in delete.path_params}
+        removed = {"call": delete.operation_id, "path": path, "expect": {"status": [204, 404]}}
+        cleanup.append(_placed(removed, resource_line))
+    return steps, cleanup
+
+
+def _matrix_call(
+    template: dict[str, Any], operation: Any, collection: str, name: str
+) -> dict[str, Any]:
+    """The step under test of a matrix scenario: the operation called with the variant's
+    ``auth`` (on the set-up's object, with the resource's body), expecting a refusal."""
+    variant = template["matrix"]["variants"][name]
+    resource = template["resources"][collection]
+    body_key = MATRIX_BODIES.get(operation.method)
     documented = operation.documented_statuses()
     refusals = sorted({403} | {s for s in MATRIX_REFUSALS if s in documented})
     tested: dict[str, Any] = {"call": operation.operation_id}
-    if item:
+    if operation.path_params:
         tested["path"] = {p: f"{{{MATRIX_OBJECT}|uuid}}" for p in operation.path_params}
     if body_key:
         tested["body"] = copy.deepcopy(resource[body_key])
     tested["auth"] = copy.deepcopy(variant["auth"])
     tested["expect"] = {"status": refusals}
-    variant_line = yamlload.line_of(template, ["matrix", "variants", name])
-    steps.append((_line_dict(tested, variant_line), variant_line))
+    return tested
+
+
+def _matrix_fields(
+    template: dict[str, Any], operation: Any, collection: str, name: str
+) -> dict[str, Any]:
+    """A matrix scenario's own fields (id, title, rule, level, tags, requires, description,
+    proof), from the template, the resource and the variant."""
+    variant = template["matrix"]["variants"][name]
+    resource = template["resources"][collection]
     slug = operation.operation_id.replace("_", "-")
     fields: dict[str, Any] = {
         "id": template["id"].replace("{variant}", name).replace("{operation}", slug),
@@ -559,13 +607,7 @@ def _matrix_document(
         fields["description"] = template["description"]
     if "proof" in variant:
         fields["proof"] = copy.deepcopy(variant["proof"])
-    document = _line_dict(fields, variant_line)
-    document["steps"] = _line_list(steps, variant_line)
-    document.lines["steps"] = variant_line
-    if cleanup:
-        document["finally"] = _line_list(cleanup, resource_line)
-        document.lines["finally"] = resource_line
-    return document
+    return fields
 
 
 def _with_lines(document: Any, path: list[Any]) -> list[tuple[Any, int]]:
@@ -578,6 +620,11 @@ def _with_lines(document: Any, path: list[Any]) -> list[tuple[Any, int]]:
     return [
         (copy.deepcopy(item), yamlload.line_of(document, [*path, i])) for i, item in enumerate(node)
     ]
+
+
+def _placed(values: dict[str, Any], line: int) -> tuple[yamlload.LineDict, int]:
+    """A made-up step at ``line`` (where in the template it comes from), as a step list item."""
+    return _line_dict(values, line), line
 
 
 def _line_dict(values: dict[str, Any], line: int) -> yamlload.LineDict:

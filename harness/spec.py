@@ -233,7 +233,8 @@ class Spec:
         """:meth:`validate_response` as :class:`ResponseProblem` objects (aspect, place, rule)."""
         op = self.operation(operation_id)
         lowered = {k.lower(): v for k, v in (headers or {}).items()}
-        present, parsed, parse_problem = _parse_body(body)
+        body_read = _parse_body(body)
+        present = body_read[0]
         if status == 304 and any(p.name.lower() == "if-none-match" for p in op.parameters):
             # A conditional GET answered "not modified": HTTP semantics, no body allowed.
             return (
@@ -249,6 +250,13 @@ class Spec:
                     f"(documented: {documented})",
                 )
             ]
+        return self._header_problems(doc, lowered) + self._body_problems(
+            doc, status, lowered, body_read
+        )
+
+    def _header_problems(self, doc: ResponseDoc, lowered: dict[str, str]) -> list[ResponseProblem]:
+        """The documented headers: the required ones present, each matching its schema
+        (``lowered``: the response's headers by lower-case name)."""
         problems: list[ResponseProblem] = []
         for name, header in doc.headers.items():
             value = lowered.get(name.lower())
@@ -263,18 +271,28 @@ class Spec:
                     ResponseProblem.of(error, "header", f"header {name}")
                     for error in self.schema_errors(header["schema"], value)
                 )
+        return problems
+
+    def _body_problems(
+        self,
+        doc: ResponseDoc,
+        status: int,
+        lowered: dict[str, str],
+        body_read: tuple[bool, Any, str | None],
+    ) -> list[ResponseProblem]:
+        """The body against the documented one: none where none is documented (a 204's never),
+        else present, JSON and valid against the schema (``body_read``: what
+        :func:`_parse_body` made of it)."""
+        present, parsed, parse_problem = body_read
         if doc.schema is None:
             if present and status == 204:
-                problems.append(ResponseProblem("body", "a 204 response must not have a body"))
-            return problems
-        content_type = lowered.get("content-type", "").split(";")[0].strip().lower()
+                return [ResponseProblem("body", "a 204 response must not have a body")]
+            return []
         if not present:
-            problems.append(
-                ResponseProblem(
-                    "body", f"body: missing; a {' or '.join(doc.media_types)} body is documented"
-                )
-            )
-            return problems
+            missing = f"body: missing; a {' or '.join(doc.media_types)} body is documented"
+            return [ResponseProblem("body", missing)]
+        problems: list[ResponseProblem] = []
+        content_type = lowered.get("content-type", "").split(";")[0].strip().lower()
         if (
             content_type
             and content_type not in JSON_MEDIA_TYPES

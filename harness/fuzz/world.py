@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from harness.drc_control import DrcControl, zaken_path
+from harness.drc_control import DrcControl, documents_path, zaken_path
 from harness.transport import request_deadline
 
 log = logging.getLogger(__name__)
@@ -193,7 +193,7 @@ class FuzzWorld:
         """URL of a new document in the mock DRC (an unreachable URL without one)."""
         if self.drc is not None:
             return str(self.drc.create_document()["url"])
-        return f"{UNREACHABLE_ROOT}/documenten/api/v1/enkelvoudiginformatieobjecten/{_uuid()}"
+        return f"{UNREACHABLE_ROOT}{documents_path('enkelvoudiginformatieobjecten')}/{_uuid()}"
 
     def zaak(self, *, contactmoment: str | None = None, verzoek: str | None = None) -> str:
         """URL of a new zaak in the mock DRC's Zaken API that links the given KIC object."""
@@ -204,7 +204,7 @@ class FuzzWorld:
             link.update({"verzoek": verzoek} if verzoek else {})
             self.drc.link_zaak(link)
             return url
-        return f"{UNREACHABLE_ROOT}/zaken/api/v1/zaken/{_uuid()}"
+        return f"{UNREACHABLE_ROOT}{zaken_path('zaken')}/{_uuid()}"
 
     def forget_zaak_link_once(self, collection: str) -> int | None:
         """Make the mock's Zaken API list no relation once, so a KIC may delete its half.
