@@ -19,10 +19,12 @@ and :attr:`RunResult.incomplete_reasons` names every gap (skips included); with 
 verdict is ``NO FAILURES (incomplete: ...)``. :data:`VERDICT_EXIT_CODES` maps each verdict
 state to the exit status of the command line.
 
-Checks of a scenario's ``finally:`` steps carry ``cleanup=True``. A failed one is a *cleanup
-problem*: it never changes a case's outcome or the verdict (the behaviour under test already
-passed or failed), but every report lists it, because a KIC that cannot clean up leaves data
-behind.
+Checks of a scenario's ``finally:`` steps carry ``cleanup=True`` and never change a case's
+outcome or the verdict (the behaviour under test already passed or failed). A failed one that
+says the cleanup did not happen (must level, the step's status, no response, a step that could
+not run: :func:`is_cleanup_problem`) is a *cleanup problem*, which every report lists, because
+a KIC that cannot clean up leaves data behind; a should- or reference-level finding about a
+cleanup answer is not one.
 """
 
 from __future__ import annotations
@@ -231,8 +233,9 @@ class CaseResult:
         return [c for c in self.checks if not c.passed and not c.cleanup]
 
     def cleanup_problems(self) -> list[CheckResult]:
-        """Failed checks of ``finally:`` steps: reported, ignored by outcome and verdict."""
-        return [c for c in self.checks if not c.passed and c.cleanup]
+        """Failed checks of ``finally:`` steps that say the cleanup did not happen: reported,
+        ignored by outcome and verdict (:func:`is_cleanup_problem`)."""
+        return [c for c in self.checks if is_cleanup_problem(c)]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view: enums as strings, the outcome included."""
@@ -251,6 +254,21 @@ class CaseResult:
         case.checks = [CheckResult.from_dict(c) for c in data["checks"]]
         case.exchanges = [Exchange(**e) for e in data["exchanges"]]
         return case
+
+
+#: Checks of a ``finally:`` step that fail when the cleanup itself did not happen: the step's
+#: status, a request without a response, a step that could not run. Whatever their level.
+CLEANUP_FAILED_KINDS = frozenset({"status_code", "response_received", "cleanup"})
+
+
+def is_cleanup_problem(check: CheckResult) -> bool:
+    """True for a failed ``finally:`` check saying the KIC may have kept test data: a
+    must-level check, or one of :data:`CLEANUP_FAILED_KINDS`. A should- or reference-level
+    finding about a cleanup answer that did its work (a plain-JSON 404 to a DELETE of what is
+    already gone) is not one."""
+    if check.passed or not check.cleanup:
+        return False
+    return check.level is Level.MUST or check.kind in CLEANUP_FAILED_KINDS
 
 
 def _outcome_of(failed: list[CheckResult]) -> Outcome:
