@@ -32,7 +32,15 @@ from harness.report.text import (
     label,
     one_line,
 )
-from harness.results import OUTCOME_ORDER, CaseResult, CheckResult, Exchange, Outcome, RunResult
+from harness.results import (
+    OUTCOME_ORDER,
+    CaseResult,
+    CheckResult,
+    Exchange,
+    Outcome,
+    RunResult,
+    causes_title,
+)
 
 #: Texts longer than this many characters are folded after it.
 FOLD_AT = 2000
@@ -166,16 +174,16 @@ def _summary(run: RunResult) -> str:
 def _causes(run: RunResult) -> str:
     causes = run.causes()
     if not causes:
-        return "<h2 id='causes'>Causes of failure</h2><p class='passed'>No failures.</p>"
+        return "<h2 id='causes'>Causes</h2><p class='passed'>No failures.</p>"
     items = []
     for cause, evidence in zip(causes, cause_evidences(causes), strict=True):
         cases = ", ".join(_link(i) for i in cause.cases)
         ops = ", ".join(_e(op) for op in cause.operations)
         reach = _e(cause_scope(cause).split(":", 1)[0])  # "3 cases"
         items.append(
-            f"<li class='{_css(cause.outcome)}'><span class='outcome'>{label(cause.outcome)}"
-            f"</span> <b>{_e(cause.check)}</b>: {_e(one_line(cause.message, 400))}<br>"
-            f"<span class='reach'>{reach}: {cases}"
+            f"<li class='{_css(cause.worst_case_outcome)}'><span class='outcome'>"
+            f"{_e(cause.label)}</span> <b>{_e(cause.check)}</b>: "
+            f"{_e(one_line(cause.message, 400))}<br><span class='reach'>{reach}: {cases}"
             + (f"; operation{'s' if len(cause.operations) > 1 else ''}: {ops}" if ops else "")
             + (f" ({cause.occurrences} times)" if cause.occurrences > len(cause.cases) else "")
             + "</span>"
@@ -183,7 +191,7 @@ def _causes(run: RunResult) -> str:
             + "</li>"
         )
     return (
-        f"<h2 id='causes'>Causes of failure ({len(causes)}), worst first</h2>"
+        f"<h2 id='causes'>{_e(causes_title(causes))} ({len(causes)}), worst first</h2>"
         f"<ol class='causes'>{''.join(items)}</ol>"
     )
 

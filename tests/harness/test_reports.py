@@ -250,7 +250,11 @@ def test_terminal_opens_with_the_causes(run_result: RunResult) -> None:
     buffer = io.StringIO()
     terminal.render(run_result, Console(file=buffer, width=100, color_system=None))
     lines = buffer.getvalue().splitlines()
-    assert lines[0] == "Causes of failure (4), worst first:"
+    # Named by what they are: this run has one cause of each kind.
+    assert lines[0] == (
+        "Causes of errors, failures, warnings and differences from the reference (4), "
+        "worst first:"
+    )
     assert lines[1].startswith("  1. ERROR  error: target unreachable")
     assert lines[3] == "  2. FAILED  status_code: expected status 201, got 200"
     assert lines[4] == "     2 cases: broken, also-broken; operation: verzoek_create"
