@@ -340,7 +340,7 @@ def headers_match(seen: StepExchange, expected: dict[str, Any], level: Level) ->
         found[name] = value
         if isinstance(wanted, matchers.Absent):
             if value is not None:
-                problems.append(f"header {name}: expected to be absent, got {value!r}")
+                problems.append(f"header {name}: expected to be absent, got {matchers.show(value)}")
             continue
         if value is None:
             problems.append(f"header {name}: missing")
@@ -410,7 +410,11 @@ def error_code(seen: StepExchange, expected: str, level: Level) -> CheckResult:
     """The Fout's ``code`` is the expected one."""
     ok, body = seen.response.json()
     actual = body.get("code") if ok and isinstance(body, dict) else None
-    problems = [] if actual == expected else [f"expected error code {expected!r}, got {actual!r}"]
+    problems = (
+        []
+        if actual == expected
+        else [f"expected error code {matchers.show(expected)}, got {matchers.show(actual)}"]
+    )
     return result("error_code", problems, level, expected, actual, seen.index)
 
 

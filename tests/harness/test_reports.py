@@ -252,8 +252,7 @@ def test_terminal_opens_with_the_causes(run_result: RunResult) -> None:
     lines = buffer.getvalue().splitlines()
     # Named by what they are: this run has one cause of each kind.
     assert lines[0] == (
-        "Causes of errors, failures, warnings and differences from the reference (4), "
-        "worst first:"
+        "Causes of errors, failures, warnings and differences from the reference (4), worst first:"
     )
     assert lines[1].startswith("  1. ERROR  error: target unreachable")
     assert lines[3] == "  2. FAILED  status_code: expected status 201, got 200"
