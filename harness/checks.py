@@ -340,7 +340,7 @@ def headers_match(seen: StepExchange, expected: dict[str, Any], level: Level) ->
         found[name] = value
         if isinstance(wanted, matchers.Absent):
             if value is not None:
-                problems.append(f"header {name}: expected to be absent, got {value!r}")
+                problems.append(f"header {name}: expected to be absent, got {matchers.show(value)}")
             continue
         if value is None:
             problems.append(f"header {name}: missing")
@@ -410,7 +410,11 @@ def error_code(seen: StepExchange, expected: str, level: Level) -> CheckResult:
     """The Fout's ``code`` is the expected one."""
     ok, body = seen.response.json()
     actual = body.get("code") if ok and isinstance(body, dict) else None
-    problems = [] if actual == expected else [f"expected error code {expected!r}, got {actual!r}"]
+    problems = (
+        []
+        if actual == expected
+        else [f"expected error code {matchers.show(expected)}, got {matchers.show(actual)}"]
+    )
     return result("error_code", problems, level, expected, actual, seen.index)
 
 
@@ -868,6 +872,11 @@ def drc_mirrors(view: DrcView, expectation: dict[str, Any], level: Level) -> Che
     return result("drc_mirrors", problems, level, matchers.to_json(expectation), relevant[:20])
 
 
+def _urls(urls: list[str]) -> str:
+    """A list of document URLs in a message: JSON, long enough to name several."""
+    return matchers.show(urls, limit=600)
+
+
 def _mirrors_eventually(expectation: dict[str, Any]) -> bool:
     return "contains" in expectation and "not_contains" not in expectation
 
@@ -891,13 +900,17 @@ def drc_mirrored(view: DrcView, expectation: dict[str, Any], level: Level) -> Ch
     problems = []
     missing = sorted({str(d) for d in listed if d not in mirrored})
     if missing:
-        problems.append(f"{len(missing)} relation(s) the KIC lists have no DRC mirror: {missing}")
+        problems.append(
+            f"{len(missing)} relation(s) the KIC lists have no DRC mirror: {_urls(missing)}"
+        )
     orphans = sorted({str(d) for d in mirrored if d not in listed})
     if orphans:
-        problems.append(f"{len(orphans)} DRC mirror(s) have no relation in the KIC: {orphans}")
+        problems.append(
+            f"{len(orphans)} DRC mirror(s) have no relation in the KIC: {_urls(orphans)}"
+        )
     doubled = sorted({str(d) for d in mirrored if mirrored.count(d) > 1})
     if doubled:
-        problems.append(f"more than one DRC mirror of the same relation: {doubled}")
+        problems.append(f"more than one DRC mirror of the same relation: {_urls(doubled)}")
     actual = {"relations": listed, "mirrors": mirrored}
     return result("drc_mirrored", problems, level, described, actual)
 

@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from harness.matchers import show
 from harness.spec import Spec
 from zgw.datetimes import parse_instant
 
@@ -76,8 +77,7 @@ def is_blank(value: Any) -> bool:
 
 
 def _show(value: Any, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return show(value, limit)
 
 
 # --------------------------------------------------------------------------- schemas

@@ -309,8 +309,8 @@ def judge_content_type(
         return judgement
     shown = " or ".join(wanted)
     problem = (
-        f"header Content-Type: {media!r} is not documented for status {status} (documented: "
-        f"{shown})"
+        f"header Content-Type: {json.dumps(media)} is not documented for status {status} "
+        f"(documented: {shown})"
         if media
         else f"header Content-Type: missing; {shown} is documented for status {status}"
     )

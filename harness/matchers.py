@@ -10,6 +10,7 @@ tag that holds expectations of its own (``!contains``) gives them to the templat
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -51,7 +52,7 @@ class AnyUuid(Matcher):
                 return []
             except ValueError:
                 pass
-        return [f"{path}: expected a UUID, got {_show(actual)}"]
+        return [f"{path}: expected a UUID, got {show(actual)}"]
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class AnyUrl(Matcher):
             parts = urlsplit(actual)
             if parts.scheme in ("http", "https") and parts.netloc:
                 return []
-        return [f"{path}: expected an absolute http(s) URL, got {_show(actual)}"]
+        return [f"{path}: expected an absolute http(s) URL, got {show(actual)}"]
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class Regex(Matcher):
     def mismatches(self, actual: Any, path: str) -> list[str]:
         if isinstance(actual, str) and re.fullmatch(self.pattern, actual):
             return []
-        return [f"{path}: expected a string matching /{self.pattern}/, got {_show(actual)}"]
+        return [f"{path}: expected a string matching /{self.pattern}/, got {show(actual)}"]
 
     def to_json(self) -> Any:
         return f"!regex {self.pattern}"
@@ -103,7 +104,7 @@ class JsonType(Matcher):
             self.name == "number" and json_type(actual) == "integer"
         ):
             return []
-        return [f"{path}: expected a JSON {self.name}, got {json_type(actual)} {_show(actual)}"]
+        return [f"{path}: expected a JSON {self.name}, got {_typed(actual)}"]
 
     def to_json(self) -> Any:
         return f"!type {self.name}"
@@ -116,7 +117,7 @@ class Absent(Matcher):
     tag = "!absent"
 
     def mismatches(self, actual: Any, path: str) -> list[str]:
-        return [f"{path}: expected to be absent, got {_show(actual)}"]
+        return [f"{path}: expected to be absent, got {show(actual)}"]
 
 
 @dataclass(frozen=True)
@@ -134,12 +135,12 @@ class Contains(Matcher):
 
     def mismatches(self, actual: Any, path: str) -> list[str]:
         if not isinstance(actual, list):
-            return [f"{path}: expected an array, got {json_type(actual)} {_show(actual)}"]
+            return [f"{path}: expected an array, got {_typed(actual)}"]
         problems = []
         for index, wanted in enumerate(self.items):
             if not any(not match(wanted, element, path) for element in actual):
                 problems.append(
-                    f"{path}: no element matches expected item {index} {_show(to_json(wanted))}"
+                    f"{path}: no element matches expected item {index} {show(to_json(wanted))}"
                 )
         return problems
 
@@ -163,13 +164,13 @@ class NotContains(Matcher):
 
     def mismatches(self, actual: Any, path: str) -> list[str]:
         if not isinstance(actual, list):
-            return [f"{path}: expected an array, got {json_type(actual)} {_show(actual)}"]
+            return [f"{path}: expected an array, got {_typed(actual)}"]
         problems = []
         for index, unwanted in enumerate(self.items):
             hits = [i for i, element in enumerate(actual) if not match(unwanted, element, path)]
             if hits:
                 problems.append(
-                    f"{path}[{hits[0]}]: matches item {index} {_show(to_json(unwanted))}, "
+                    f"{path}[{hits[0]}]: matches item {index} {show(to_json(unwanted))}, "
                     "which must not be there"
                 )
         return problems
@@ -194,7 +195,7 @@ class Not(Matcher):
     def mismatches(self, actual: Any, path: str) -> list[str]:
         if match(self.value, actual, path):
             return []
-        return [f"{path}: expected anything but {_show(to_json(self.value))}, got {_show(actual)}"]
+        return [f"{path}: expected anything but {show(to_json(self.value))}, got {show(actual)}"]
 
     def to_json(self) -> Any:
         return {"!not": to_json(self.value)}
@@ -216,7 +217,7 @@ class Length(Matcher):
             return []
         if isinstance(actual, (list, str)):
             return [f"{path}: expected length {self.length}, got length {len(actual)}"]
-        return [f"{path}: expected an array or string of length {self.length}, got {_show(actual)}"]
+        return [f"{path}: expected an array or string of length {self.length}, got {show(actual)}"]
 
     def to_json(self) -> Any:
         return f"!len {self.length}"
@@ -247,7 +248,7 @@ def match(expected: Any, actual: Any, path: str = "$") -> list[str]:
         return expected.mismatches(actual, path)
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
-            return [f"{path}: expected an object, got {json_type(actual)} {_show(actual)}"]
+            return [f"{path}: expected an object, got {_typed(actual)}"]
         problems = []
         for key, wanted in expected.items():
             child = f"{path}.{key}"
@@ -256,13 +257,13 @@ def match(expected: Any, actual: Any, path: str = "$") -> list[str]:
                     problems.extend(wanted.mismatches(actual[key], child))
                 continue
             if key not in actual:
-                problems.append(f"{child}: missing (expected {_show(to_json(wanted))})")
+                problems.append(f"{child}: missing (expected {show(to_json(wanted))})")
                 continue
             problems.extend(match(wanted, actual[key], child))
         return problems
     if isinstance(expected, list):
         if not isinstance(actual, list):
-            return [f"{path}: expected an array, got {json_type(actual)} {_show(actual)}"]
+            return [f"{path}: expected an array, got {_typed(actual)}"]
         if len(expected) != len(actual):
             return [f"{path}: expected {len(expected)} elements, got {len(actual)}"]
         problems = []
@@ -271,9 +272,9 @@ def match(expected: Any, actual: Any, path: str = "$") -> list[str]:
         return problems
     types = {json_type(expected), json_type(actual)}
     if len(types) > 1 and types != {"integer", "number"}:
-        return [f"{path}: expected {_show(expected)}, got {json_type(actual)} {_show(actual)}"]
+        return [f"{path}: expected {show(expected)}, got {_typed(actual)}"]
     if expected != actual:
-        return [f"{path}: expected {_show(expected)}, got {_show(actual)}"]
+        return [f"{path}: expected {show(expected)}, got {show(actual)}"]
     return []
 
 
@@ -288,6 +289,18 @@ def to_json(expected: Any) -> Any:
     return expected
 
 
-def _show(value: Any, limit: int = 120) -> str:
-    text = repr(value)
+def _typed(value: Any) -> str:
+    """A value with its JSON type: ``string "x"``, ``array [1]``; ``null`` once, not twice."""
+    shown = show(value)
+    kind = json_type(value)
+    return shown if shown == kind else f"{kind} {shown}"
+
+
+def show(value: Any, limit: int = 120) -> str:
+    """``value`` as a check message shows it: one line of JSON (``null``, ``"text"``, no
+    escaped non-ASCII letters), a repr only for what JSON cannot write; cut at ``limit``."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
+        text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

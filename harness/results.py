@@ -19,10 +19,12 @@ and :attr:`RunResult.incomplete_reasons` names every gap (skips included); with 
 verdict is ``NO FAILURES (incomplete: ...)``. :data:`VERDICT_EXIT_CODES` maps each verdict
 state to the exit status of the command line.
 
-Checks of a scenario's ``finally:`` steps carry ``cleanup=True``. A failed one is a *cleanup
-problem*: it never changes a case's outcome or the verdict (the behaviour under test already
-passed or failed), but every report lists it, because a KIC that cannot clean up leaves data
-behind.
+Checks of a scenario's ``finally:`` steps carry ``cleanup=True`` and never change a case's
+outcome or the verdict (the behaviour under test already passed or failed). A failed one that
+says the cleanup did not happen (must level, the step's status, no response, a step that could
+not run: :func:`is_cleanup_problem`) is a *cleanup problem*, which every report lists, because
+a KIC that cannot clean up leaves data behind; a should- or reference-level finding about a
+cleanup answer is not one.
 """
 
 from __future__ import annotations
@@ -231,8 +233,9 @@ class CaseResult:
         return [c for c in self.checks if not c.passed and not c.cleanup]
 
     def cleanup_problems(self) -> list[CheckResult]:
-        """Failed checks of ``finally:`` steps: reported, ignored by outcome and verdict."""
-        return [c for c in self.checks if not c.passed and c.cleanup]
+        """Failed checks of ``finally:`` steps that say the cleanup did not happen: reported,
+        ignored by outcome and verdict (:func:`is_cleanup_problem`)."""
+        return [c for c in self.checks if is_cleanup_problem(c)]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view: enums as strings, the outcome included."""
@@ -251,6 +254,21 @@ class CaseResult:
         case.checks = [CheckResult.from_dict(c) for c in data["checks"]]
         case.exchanges = [Exchange(**e) for e in data["exchanges"]]
         return case
+
+
+#: Checks of a ``finally:`` step that fail when the cleanup itself did not happen: the step's
+#: status, a request without a response, a step that could not run. Whatever their level.
+CLEANUP_FAILED_KINDS = frozenset({"status_code", "response_received", "cleanup"})
+
+
+def is_cleanup_problem(check: CheckResult) -> bool:
+    """True for a failed ``finally:`` check saying the KIC may have kept test data: a
+    must-level check, or one of :data:`CLEANUP_FAILED_KINDS`. A should- or reference-level
+    finding about a cleanup answer that did its work (a plain-JSON 404 to a DELETE of what is
+    already gone) is not one."""
+    if check.passed or not check.cleanup:
+        return False
+    return check.level is Level.MUST or check.kind in CLEANUP_FAILED_KINDS
 
 
 def _outcome_of(failed: list[CheckResult]) -> Outcome:
@@ -287,10 +305,34 @@ def message_shape(message: str) -> str:
     return _NUMBER.sub(lambda m: m[0] if _HTTP_STATUS.fullmatch(m[0]) else "#", text).strip()
 
 
+#: What a cause's own outcome says about its check, where the cases' outcomes differ from it.
+_CHECK_WORDS = {
+    Outcome.ERROR: "a case error",
+    Outcome.FAILED: "a must-level check",
+    Outcome.PRECONDITION_FAILED: "a must-level check of a set-up step",
+    Outcome.WARNING: "a should-level check",
+    Outcome.DIFFERS: "a reference-level check",
+}
+#: How a section of causes names what it holds, per cause outcome (in this order).
+_HELD = {
+    Outcome.ERROR: "errors",
+    Outcome.FAILED: "failures",
+    Outcome.PRECONDITION_FAILED: "failures",
+    Outcome.WARNING: "warnings",
+    Outcome.DIFFERS: "differences from the reference",
+}
+
+
 @dataclass
 class Cause:
     """One distinct reason cases did not pass: one check failing with one message shape
-    (:func:`message_shape`) at one outcome, or one kind of error, however many cases it hit."""
+    (:func:`message_shape`) at one outcome, or one kind of error, however many cases it hit.
+
+    ``outcome`` is what the check comes to by itself (its level, and whether its step was under
+    test); ``case_outcomes`` counts the outcomes of the cases it hit, which other checks of
+    those cases may have made worse (a reference-level difference in a case that is
+    precondition failed). :attr:`label` names both when they differ.
+    """
 
     outcome: Outcome  # error, failed, precondition failed, warning or differs
     check: str  # the check without its step (``status_code``), or "error"
@@ -302,11 +344,46 @@ class Cause:
     #: the first request the mock DRC refused or lost (no fault rule of the scenario's own)
     #: in an affected case's journal: the DRC's side of the failure (None: none)
     drc_evidence: dict[str, Any] | None = None
+    #: outcome of the affected cases -> how many (worst first)
+    case_outcomes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def case_outcome_list(self) -> list[Outcome]:
+        """The outcomes of the affected cases, worst first (empty: none recorded)."""
+        return [o for o in CAUSE_ORDER if self.case_outcomes.get(o.value)]
+
+    @property
+    def label(self) -> str:
+        """The cause's label in reports: the outcome of its cases (``FAILED``, ``WARNING``),
+        and, where that is not the check's own, what the check is: ``PRECONDITION FAILED
+        (a reference-level check)`` for a difference found in cases whose set-up failed."""
+        cases = self.case_outcome_list
+        if not cases or cases == [self.outcome]:
+            return self.outcome.value.upper()
+        text = "/".join(o.value.upper() for o in cases)
+        return f"{text} ({_CHECK_WORDS[self.outcome]})"
+
+    @property
+    def worst_case_outcome(self) -> Outcome:
+        """The worst outcome among its cases (its own outcome when none are recorded)."""
+        cases = self.case_outcome_list
+        return cases[0] if cases else self.outcome
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["outcome"] = self.outcome.value
+        data["label"] = self.label
         return data
+
+
+def causes_title(causes: list[Cause]) -> str:
+    """What a list of causes holds, for its heading: ``Causes of failures``, ``Causes of
+    warnings``, ``Causes of failures and differences from the reference``."""
+    held = list(dict.fromkeys(_HELD[o] for o in _HELD if any(c.outcome is o for c in causes)))
+    if not held:
+        return "Causes"
+    words = held[0] if len(held) == 1 else ", ".join(held[:-1]) + " and " + held[-1]
+    return f"Causes of {words}"
 
 
 def _cause_outcome(check: CheckResult) -> Outcome:
@@ -338,6 +415,8 @@ def group_causes(cases: list[CaseResult]) -> list[Cause]:
         cause.occurrences += 1
         if case.id not in cause.cases:
             cause.cases.append(case.id)
+            key = case.outcome.value
+            cause.case_outcomes[key] = cause.case_outcomes.get(key, 0) + 1
         cause.operations.extend(op for op in ops if op not in cause.operations)
         if cause.drc_evidence is None:
             cause.drc_evidence = drc_refusal(case.drc_journal)
@@ -354,6 +433,12 @@ def group_causes(cases: list[CaseResult]) -> list[Cause]:
             message = check.message or check.title or "failed"
             add(_cause_outcome(check), check.kind, message, case, [op] if op else [])
     rank = {outcome: i for i, outcome in enumerate(CAUSE_ORDER)}
+    for cause in causes.values():
+        cause.case_outcomes = {
+            o.value: cause.case_outcomes[o.value]
+            for o in CAUSE_ORDER
+            if o.value in cause.case_outcomes
+        }
     # sorted() is stable: among equals, the cause seen first in the run comes first.
     return sorted(causes.values(), key=lambda c: (rank[c.outcome], -len(c.cases), -c.occurrences))
 

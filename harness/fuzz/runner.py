@@ -97,7 +97,8 @@ def operations(
 
 @dataclass
 class FindingRecord:
-    """One kind of failure of one check on an operation: first occurrence and a count."""
+    """One kind of failure of one check on an operation: first occurrence and the number of
+    requests it was found in."""
 
     finding: CheckResult
     exchange_index: int
@@ -191,8 +192,14 @@ class OperationFuzzer:
         exchanged = fuzz_checks.Exchanged(
             case, response, headers, self.spec, self.target.operation_id
         )
+        kinds: set[tuple[str, str]] = set()
         for finding in fuzz_checks.run_checks(exchanged):
-            self._add_finding(finding, response)
+            key = (finding.name, finding.title)
+            # A kind found at two places of one response (a list whose items share the blank)
+            # is one request: the "n of total requests" counts requests, never places.
+            if key not in kinds:
+                kinds.add(key)
+                self._add_finding(finding, response)
 
     def _remember_created(self, response: Response) -> None:
         if self.target.action == "create" and response.status_code == 201:

@@ -3,7 +3,8 @@
 It opens with the verdict banner, the run mode and what makes the run incomplete, then the
 failure causes (worst first, each linking to the cases it hit), the operation x outcome and
 rule x outcome matrices (their rows and counts link to the cases), the coverage of documented
-status codes, every non-passed case with its checks (expected and actual as JSON), its
+status codes (red only for a code a scenario step of the run asked for and never got:
+:func:`owed_statuses`), every non-passed case with its checks (expected and actual as JSON), its
 requests and responses (bodies as JSON where they are JSON) and the mock DRC's side, the
 cleanup problems (failed ``finally:`` checks, outside the verdict), the passed cases, and an
 index of the cases per operation and per rule.
@@ -32,15 +33,18 @@ from harness.report.text import (
     label,
     one_line,
 )
-from harness.results import OUTCOME_ORDER, CaseResult, CheckResult, Exchange, Outcome, RunResult
+from harness.results import (
+    OUTCOME_ORDER,
+    CaseResult,
+    CheckResult,
+    Exchange,
+    Outcome,
+    RunResult,
+    causes_title,
+)
 
 #: Texts longer than this many characters are folded after it.
 FOLD_AT = 2000
-#: Documented status codes a correct KIC is expected to produce when the suite provokes them;
-#: only these are red in the coverage table when never observed. 401 is left out: a KIC may
-#: answer 403 to every authentication failure, as the VNG reference does. 409, 410, 429 and
-#: 500 are documented for every operation but a correct KIC may never need them in a run.
-EXPECTED_OF_A_CORRECT_KIC = frozenset({200, 201, 204, 400, 403, 404, 406, 415})
 
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:110em}
@@ -166,16 +170,16 @@ def _summary(run: RunResult) -> str:
 def _causes(run: RunResult) -> str:
     causes = run.causes()
     if not causes:
-        return "<h2 id='causes'>Causes of failure</h2><p class='passed'>No failures.</p>"
+        return "<h2 id='causes'>Causes</h2><p class='passed'>No failures.</p>"
     items = []
     for cause, evidence in zip(causes, cause_evidences(causes), strict=True):
         cases = ", ".join(_link(i) for i in cause.cases)
         ops = ", ".join(_e(op) for op in cause.operations)
         reach = _e(cause_scope(cause).split(":", 1)[0])  # "3 cases"
         items.append(
-            f"<li class='{_css(cause.outcome)}'><span class='outcome'>{label(cause.outcome)}"
-            f"</span> <b>{_e(cause.check)}</b>: {_e(one_line(cause.message, 400))}<br>"
-            f"<span class='reach'>{reach}: {cases}"
+            f"<li class='{_css(cause.worst_case_outcome)}'><span class='outcome'>"
+            f"{_e(cause.label)}</span> <b>{_e(cause.check)}</b>: "
+            f"{_e(one_line(cause.message, 400))}<br><span class='reach'>{reach}: {cases}"
             + (f"; operation{'s' if len(cause.operations) > 1 else ''}: {ops}" if ops else "")
             + (f" ({cause.occurrences} times)" if cause.occurrences > len(cause.cases) else "")
             + "</span>"
@@ -183,7 +187,7 @@ def _causes(run: RunResult) -> str:
             + "</li>"
         )
     return (
-        f"<h2 id='causes'>Causes of failure ({len(causes)}), worst first</h2>"
+        f"<h2 id='causes'>{_e(causes_title(causes))} ({len(causes)}), worst first</h2>"
         f"<ol class='causes'>{''.join(items)}</ol>"
     )
 
@@ -206,8 +210,30 @@ def _matrix(title: str, label_: str, prefix: str, rows: dict) -> str:
     )
 
 
+def owed_statuses(run: RunResult) -> dict[str, list[frozenset[int]]]:
+    """operationId -> the status codes a scenario step of ``run`` asked of it, each as the set
+    its ``status_code`` check accepted (``{406}``; ``{401, 403}`` where either will do).
+
+    This is what a correct KIC owes the run: a code nothing in the run provoked (406 on an
+    operation no content-negotiation scenario calls, 409, 410, 429, 500) is not. Cleanup steps
+    are left out: they accept what a KIC may answer (``[204, 404]``), they ask for nothing.
+    """
+    owed: dict[str, list[frozenset[int]]] = defaultdict(list)
+    for case in run.cases:
+        for check in case.checks:
+            if check.cleanup or check.kind != "status_code":
+                continue
+            op = case.operation_of(check)
+            wanted = check.expected if isinstance(check.expected, list) else [check.expected]
+            codes = frozenset(s for s in wanted if isinstance(s, int))
+            if op and codes and codes not in owed[op]:
+                owed[op].append(codes)
+    return dict(owed)
+
+
 def _coverage(run: RunResult) -> str:
     documented = run.documented_statuses
+    owed = owed_statuses(run)
     ops = sorted(set(documented) | set(run.observed_statuses))
     statuses = sorted(
         {s for v in documented.values() for s in v}
@@ -229,17 +255,26 @@ def _coverage(run: RunResult) -> str:
             elif count:
                 css = "server" if status >= 500 else "seen"
                 cells.append(f"<td class='n {css}'>{count}</td>")
-            elif status in EXPECTED_OF_A_CORRECT_KIC:
-                cells.append("<td class='n missing' title='documented, never observed'></td>")
+            elif any(status in codes and not codes & set(seen) for codes in owed.get(op, [])):
+                cells.append(
+                    "<td class='n missing' title='documented, asked for by a scenario of this "
+                    "run, never observed'></td>"
+                )
             else:
-                cells.append("<td class='n optional' title='documented; may never occur'>-</td>")
+                cells.append(
+                    "<td class='n optional' title='documented; nothing in this run provokes "
+                    "it'>-</td>"
+                )
         rows.append(f"<tr><td>{_e(op)}</td>{''.join(cells)}</tr>")
     return (
         "<h2>Coverage: documented status codes observed</h2>"
-        "<p>Green: documented and observed; red: documented, expected of a correct KIC, never "
-        "observed; dash: documented, but a correct KIC need not produce it in a run "
-        "(409, 410, 429, 500 ...); yellow: observed but not documented; pink: a server error "
-        "observed.</p>"
+        "<p id='coverage-legend'>Green: documented and observed. Red: documented, a scenario "
+        "step of this run asked for it on this operation (alone, or as one of several codes "
+        "none of which came), never observed. Dash (neutral): documented, but nothing in "
+        "this run provokes it, so a correct KIC need not produce it here (406 or 415 on an "
+        "operation no content-negotiation scenario calls, 409, 410, 429, 500; the fuzzer "
+        "asks for no particular code). Yellow: observed but not documented. Pink: a server "
+        "error observed.</p>"
         f"<table id='coverage'><tr><th>operation</th>{head}</tr>{''.join(rows)}</table>"
     )
 

@@ -19,6 +19,7 @@ from harness.report.text import (
     cause_evidences,
     cause_heading,
     cause_scope,
+    causes_heading,
     cleanup_text,
 )
 from harness.results import OUTCOME_ORDER, Cause, Outcome, RunResult
@@ -41,12 +42,12 @@ def _causes(causes: list[Cause], console: Console) -> None:
     if not causes:
         console.print("[green]No failures.[/]", highlight=False)
         return
-    console.print(f"[bold]Causes of failure ({len(causes)}), worst first:[/]", highlight=False)
+    console.print(f"[bold]{escape(causes_heading(causes))}[/]", highlight=False)
     shown = causes[:CAUSES_SHOWN]
     for number, (cause, evidence) in enumerate(zip(shown, cause_evidences(shown), strict=True), 1):
         console.print(
             f"{number:>3}. {escape(cause_heading(cause))}",
-            style=STYLES[cause.outcome],
+            style=STYLES[cause.worst_case_outcome],
             highlight=False,
             soft_wrap=True,
         )

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from harness.report import redact
-from harness.results import CaseResult, Cause, CheckResult, Exchange, Outcome
+from harness.results import CaseResult, Cause, CheckResult, Exchange, Outcome, causes_title
 
 #: Said wherever cleanup problems are listed, so nobody reads them as non-conformances.
 CLEANUP_NOTE = "not counted in the verdict; the KIC may have kept test data"
@@ -73,8 +73,14 @@ def one_line(text: str, limit: int = 240) -> str:
 
 
 def cause_heading(cause: Cause) -> str:
-    """``FAILED status_code: expected status 204, got 400`` (one line)."""
-    return f"{label(cause.outcome)}  {cause.check}: {one_line(redact(cause.message))}"
+    """``FAILED  status_code: expected status 204, got 400`` (one line), labelled by the
+    outcome of its cases (:attr:`Cause.label`)."""
+    return f"{cause.label}  {cause.check}: {one_line(redact(cause.message))}"
+
+
+def causes_heading(causes: list[Cause]) -> str:
+    """``Causes of warnings (26), worst first:``: named by what the causes are."""
+    return f"{causes_title(causes)} ({len(causes)}), worst first:"
 
 
 def cause_scope(cause: Cause, named: int = CASES_NAMED) -> str:
@@ -84,7 +90,10 @@ def cause_scope(cause: Cause, named: int = CASES_NAMED) -> str:
     names = ", ".join(cause.cases[:named])
     if count > named:
         names += f" and {count - named} more"
-    text = f"{count} case{'' if count == 1 else 's'}: {names}"
+    text = f"{count} case{'' if count == 1 else 's'}"
+    if len(cause.case_outcomes) > 1:
+        text += " (" + ", ".join(f"{n} {o}" for o, n in cause.case_outcomes.items()) + ")"
+    text += f": {names}"
     if cause.occurrences > count:
         text += f" ({cause.occurrences} times)"
     if cause.operations:
@@ -142,7 +151,7 @@ def causes_text(causes: list[Cause], shown: int | None = None) -> str:
     if not causes:
         return "No failures."
     listed = causes if shown is None else causes[:shown]
-    lines = [f"Causes of failure ({len(causes)}), worst first:"]
+    lines = [causes_heading(causes)]
     for number, (cause, evidence) in enumerate(
         zip(listed, cause_evidences(listed), strict=True), 1
     ):

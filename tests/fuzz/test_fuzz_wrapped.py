@@ -8,6 +8,8 @@ that operation and nowhere else, and that the compatibility policy's framework-n
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 
 import pytest
@@ -133,3 +135,49 @@ def test_an_ignored_invalid_filter_value_still_fails(tmp_path) -> None:
     failed = {(c.name, c.level) for c in listing.failed_checks()}
     assert listing.outcome is Outcome.FAILED
     assert ("negative_data_rejection", Level.MUST) in failed
+
+
+def _blank_initiatiefnemer_twice(app):  # type: ignore[no-untyped-def]
+    """The contactmomenten list answers every item twice, each with initiatiefnemer "": one
+    response, two places of the same kind of finding."""
+
+    def wrapped(environ, start_response):  # type: ignore[no-untyped-def]
+        if environ["REQUEST_METHOD"] != "GET" or environ.get("PATH_INFO") != (
+            "/api/v1/contactmomenten"
+        ):
+            return app(environ, start_response)
+        captured = {}
+
+        def capture(status, headers, exc_info=None):  # type: ignore[no-untyped-def]
+            captured.update(status=status, headers=headers)
+            return lambda data: None
+
+        body = b"".join(app(environ, capture))
+        if captured["status"].startswith("200"):
+            data = json.loads(body)
+            items = data["results"] if isinstance(data, dict) else data
+            doubled = [{**item, "initiatiefnemer": ""} for item in items[:1] * 2]
+            if isinstance(data, dict):
+                data["results"] = doubled
+                data["count"] = len(doubled)
+            else:
+                data = doubled
+            body = json.dumps(data).encode()
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+        start_response(captured["status"], [*headers, ("Content-Length", str(len(body)))])
+        return [body]
+
+    return wrapped
+
+
+def test_a_finding_at_two_places_of_one_response_counts_one_request(tmp_path) -> None:
+    """fuzz:contactmoment_list said "Blank initiatiefnemer (2 of 1 requests)": findings were
+    counted, not the requests they were found in."""
+    with wrapped_kic(str(tmp_path / "kic.db"), _blank_initiatiefnemer_twice) as target:
+        result = fuzz_target(target, ["contactmoment_list"], 2)
+    (case,) = result.cases
+    [finding] = [c for c in case.failed_checks() if c.title == compat.BLANK_INITIATIEFNEMER.title]
+    counted = re.search(r"\((\d+) of (\d+) requests\)", finding.message)
+    assert counted, finding.message
+    found, total = int(counted[1]), int(counted[2])
+    assert 1 <= found <= total, finding.message

@@ -5,9 +5,11 @@ table, against the set-up operation that failed instead of the one under test.""
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
+from rich.console import Console
 
 from harness.report import json_report
 from harness.results import (
@@ -290,3 +292,89 @@ def test_a_report_written_before_steps_under_test_reads_back() -> None:
     again = RunResult.from_dict(old)
     assert again.cases[0].outcome is Outcome.FAILED  # old checks count as under test
     assert again.by_operation() == {"klant_list": {Outcome.FAILED: 1}}
+
+
+REFERENCE = Level.REFERENCE
+
+
+def _differs_in_a_failed_set_up(id_: str) -> CaseResult:
+    """A reference-level scenario whose set-up create answered 200: its status_code check is
+    reference-level, its response_schema check must-level, both in the set-up step."""
+    return _case(
+        id_,
+        [
+            _check(
+                "status_code", "expected status 201, got 200", level=REFERENCE, under_test=False
+            ),
+            _check("response_schema", "status 200 is not documented", under_test=False),
+        ],
+        ["contactmoment_create", "objectcontactmoment_delete"],
+        level=REFERENCE,
+    )
+
+
+def test_a_cause_is_labelled_by_the_outcome_of_its_cases() -> None:
+    """``demo --defect create-status-200``: a reference-level status_code check failing in
+    cases that are precondition failed is not labelled DIFFERS."""
+    from harness.report import html, terminal
+    from harness.report.text import causes_text
+
+    run = _run(*(_differs_in_a_failed_set_up(f"r{i}") for i in range(3)))
+    causes = run.causes()
+    [differs] = [c for c in causes if c.check == "status_code"]
+    assert differs.outcome is Outcome.DIFFERS  # what the check is by itself
+    assert differs.case_outcomes == {"precondition failed": 3}
+    assert differs.label == "PRECONDITION FAILED (a reference-level check)"
+    text = causes_text(causes)
+    assert "DIFFERS" not in text
+    assert "PRECONDITION FAILED (a reference-level check)  status_code: expected" in text
+    buffer = io.StringIO()
+    terminal.render(run, Console(file=buffer, width=200, color_system=None))
+    assert "DIFFERS  status_code" not in buffer.getvalue()
+    assert "PRECONDITION FAILED (a reference-level check)  status_code" in buffer.getvalue()
+    page = html.render(run)
+    assert "<span class='outcome'>DIFFERS</span>" not in page
+    assert "<span class='outcome'>PRECONDITION FAILED (a reference-level check)</span>" in page
+    data = json.loads(json_report.dumps(run))
+    [entry] = [c for c in data["causes"] if c["check"] == "status_code"]
+    assert entry["label"] == "PRECONDITION FAILED (a reference-level check)"
+    assert entry["outcome"] == "differs" and entry["case_outcomes"] == {"precondition failed": 3}
+
+
+def test_a_cause_whose_cases_agree_keeps_its_plain_label() -> None:
+    run = _run(_case("f", [_check("status_code", "got 500")], ["klant_list"]))
+    [cause] = run.causes()
+    assert cause.label == "FAILED" and cause.case_outcomes == {"failed": 1}
+
+
+def test_mixed_case_outcomes_are_counted_in_the_scope() -> None:
+    from harness.report.text import cause_scope
+
+    warned = _case("w", [_check("headers", "no ETag", level=SHOULD)], ["klant_read"])
+    also_failed = _case(
+        "f",
+        [_check("headers", "no ETag", level=SHOULD), _check("body", "$.url differs")],
+        ["klant_read"],
+    )
+    [_, etag] = _run(warned, also_failed).causes()
+    assert etag.label == "FAILED/WARNING (a should-level check)"
+    assert cause_scope(etag).startswith("2 cases (1 failed, 1 warning): w, f")
+
+
+def test_the_causes_section_is_titled_by_what_it_holds() -> None:
+    """A run with nothing but warnings has no "Causes of failure" (a vng profile run)."""
+    from harness.report import html, terminal
+    from harness.results import causes_title
+
+    run = _run(_case("w", [_check("headers", "no ETag", level=SHOULD)], ["klant_read"]))
+    buffer = io.StringIO()
+    terminal.render(run, Console(file=buffer, width=200, color_system=None))
+    out = buffer.getvalue()
+    assert out.splitlines()[0] == "Causes of warnings (1), worst first:"
+    assert "failure" not in out.split("\n\n")[0].lower()
+    assert "<h2 id='causes'>Causes of warnings (1), worst first</h2>" in html.render(run)
+    differs = _case("d", [_check("error_code", "x", level=REFERENCE)], ["klant_read"])
+    failed = _case("f", [_check("status_code", "got 500")], ["klant_list"])
+    assert causes_title(_run(differs, failed).causes()) == (
+        "Causes of failures and differences from the reference"
+    )

@@ -284,3 +284,8 @@ def test_mirrored_holds_when_relations_and_mirrors_agree_across_drcs() -> None:
 )
 def test_mirrored_names_what_disagrees(listed, drcs, problem) -> None:
     assert any(problem in line for line in _mirrored(listed, *drcs)), _mirrored(listed, *drcs)
+
+
+def test_mirrored_names_the_documents_as_json() -> None:
+    [line] = _mirrored(["a", "b"], _Drc("a"))
+    assert line.endswith('have no DRC mirror: ["b"]'), line  # JSON, not ['b']

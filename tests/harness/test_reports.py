@@ -197,15 +197,46 @@ def test_html_shows_values_as_json_not_python(run_result: RunResult) -> None:
     assert "None" not in page and "&#x27;klant&#x27;" not in page
 
 
-def test_coverage_is_red_only_for_codes_a_correct_kic_produces(run_result: RunResult) -> None:
-    page = html.render(run_result)
+def _coverage_cells(page: str, operation: str) -> dict[str, str]:
     coverage = page.split("id='coverage'>")[1].split("</table>")[0]
     head = re.findall(r"<th>(\d+)</th>", coverage)
-    row = next(r for r in coverage.split("<tr>") if r.startswith("<td>klant_create</td>"))
-    cells = dict(zip(head, re.findall(r"<td[^>]*>", row)[1:], strict=True))
-    assert "missing" in cells["201"] and "missing" in cells["400"]  # never observed: red
-    for status in ("409", "410", "429", "500", "401"):  # documented, not owed by a correct KIC
-        assert "missing" not in cells[status] and "optional" in cells[status]
+    row = next(r for r in coverage.split("<tr>") if r.startswith(f"<td>{operation}</td>"))
+    return dict(zip(head, re.findall(r"<td[^>]*>", row)[1:], strict=True))
+
+
+def test_coverage_is_red_only_for_codes_the_run_asked_for(run_result: RunResult) -> None:
+    """Red: a scenario step of this run asked for the code and it never came. A code nothing
+    in the run provokes is neutral, however a correct KIC would answer elsewhere."""
+    cells = _coverage_cells(html.render(run_result), "verzoek_create")
+    assert "missing" in cells["201"]  # asked for (expected status 201), never observed: red
+    assert "seen" in cells["200"] or "extra" in cells["200"]
+    for status in ("400", "403", "406", "409", "410", "415", "429", "500", "401"):
+        assert "missing" not in cells[status] and "optional" in cells[status], status
+    untouched = _coverage_cells(html.render(run_result), "klant_create")  # no case calls it
+    assert not any("missing" in cell for cell in untouched.values()), untouched
+
+
+def test_coverage_reds_a_group_of_codes_only_when_none_came(run_result: RunResult) -> None:
+    """A step accepting 401 or 403 owes one of them: red only while neither was observed."""
+    auth = CheckResult(
+        "step 1 (call: verzoek_create): status_code", False, Level.MUST, "x", [401, 403], 400, 0
+    )
+    run_result.cases[1].checks.append(auth)
+    cells = _coverage_cells(html.render(run_result), "verzoek_create")
+    assert "missing" in cells["401"] and "missing" in cells["403"]
+    run_result.record_status("verzoek_create", 403)
+    cells = _coverage_cells(html.render(run_result), "verzoek_create")
+    assert "missing" not in cells["401"] and "seen" in cells["403"]
+
+
+def test_a_conformant_style_run_paints_no_unprovoked_code_red(run_result: RunResult) -> None:
+    """The full demo's 70 red cells: 406 and 415 on operations no scenario sends such a request
+    to. Only the cases that passed, every asked-for code observed: nothing is red."""
+    run_result.cases = [run_result.cases[0]]
+    run_result.cases[0].checks[0].expected = 200
+    page = html.render(run_result)
+    assert "class='n missing'" not in page
+    assert "nothing in this run provokes" in page.split("id='coverage-legend'>")[1]
 
 
 def test_html_links_causes_and_tables_to_cases_and_lists_the_passed(
@@ -250,7 +281,10 @@ def test_terminal_opens_with_the_causes(run_result: RunResult) -> None:
     buffer = io.StringIO()
     terminal.render(run_result, Console(file=buffer, width=100, color_system=None))
     lines = buffer.getvalue().splitlines()
-    assert lines[0] == "Causes of failure (4), worst first:"
+    # Named by what they are: this run has one cause of each kind.
+    assert lines[0] == (
+        "Causes of errors, failures, warnings and differences from the reference (4), worst first:"
+    )
     assert lines[1].startswith("  1. ERROR  error: target unreachable")
     assert lines[3] == "  2. FAILED  status_code: expected status 201, got 200"
     assert lines[4] == "     2 cases: broken, also-broken; operation: verzoek_create"

@@ -204,3 +204,50 @@ def test_the_pytest_plugin_passes_the_item_and_warns_about_cleanup(
     case = run_scenario(scenario, context_for(httpserver.url_for("/api/v1")))
     with pytest.warns(KicCleanupWarning, match="expected status 204, got 500"):
         _finish(case)  # returns: the item passes
+
+
+DELETE_ALREADY_GONE = LIST_THEN_DELETE + "    expect: {status: [204, 404]}\n"
+
+
+def test_a_should_finding_on_a_cleanup_answer_is_no_cleanup_problem(
+    httpserver: HTTPServer, scenario_dir: Callable[..., Path]
+) -> None:
+    """A cleanup DELETE answered 404 (already gone) as plain JSON: content_type_strict (should)
+    fails, but the cleanup happened, so no report calls it a cleanup problem."""
+    [scenario] = load_library([scenario_dir(cleanup=DELETE_ALREADY_GONE)])
+    _serve(httpserver, delete_status=404)
+    result = _run(httpserver, scenario)
+    [case] = result.cases
+    found = [c for c in case.checks if c.cleanup and not c.passed]
+    assert found and {c.level.value for c in found} == {"should"}, found  # the finding is there
+    assert case.outcome is Outcome.PASSED
+    assert case.cleanup_problems() == [] and result.cleanup_problem_count() == 0
+    assert result.cases_with_cleanup_problems() == []
+    console = Console(file=io.StringIO(), width=200)
+    terminal.render(result, console)
+    text = console.file.getvalue()
+    assert "Cleanup problems" not in text and "cleanup problems" not in text, text
+    assert json.loads(json_report.dumps(result))["cleanup_problems"] == 0
+    assert "<h2>Cleanup problems (0)</h2>" in html.render(result)
+
+
+@pytest.mark.parametrize(
+    ("level", "name", "problem"),
+    [
+        ("must", "content_type", True),
+        ("should", "status_code", True),
+        ("reference", "status_code", True),
+        ("should", "response_received", True),
+        ("reference", "cleanup", True),
+        ("should", "content_type_strict", False),
+        ("reference", "error_code", False),
+    ],
+)
+def test_what_counts_as_a_cleanup_problem(level: str, name: str, problem: bool) -> None:
+    from harness.results import CaseResult, CheckResult, Level
+
+    check = CheckResult(f"cleanup step 1 (call: klant_delete): {name}", False, Level(level))
+    check.cleanup = True
+    case = CaseResult("c", "t", "oas:klant_delete", Level.MUST, checks=[check])
+    assert (case.cleanup_problems() == [check]) is problem
+    assert case.outcome is Outcome.PASSED  # never counted, problem or not

@@ -211,7 +211,7 @@ def test_every_matcher_accepts_and_refuses(expected, good, bad) -> None:
 
 def test_mismatches_name_the_json_path() -> None:
     problems = matchers.match({"a": [{"b": matchers.AnyUuid()}]}, {"a": [{"b": "x"}]})
-    assert problems == ["$.a[0].b: expected a UUID, got 'x'"]
+    assert problems == ['$.a[0].b: expected a UUID, got "x"']
     assert matchers.match({"m": 1}, {}) == ["$.m: missing (expected 1)"]
 
 
