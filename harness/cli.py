@@ -43,7 +43,8 @@ EXIT_STATUS = f"""\
 exit status:
   0    CONFORMANT: no failures in a complete run (the whole built-in library and contract,
        nothing skipped, no selection, a strict mock DRC that checks tokens, a narrow client,
-       fuzzing with at least {COMPLETE_FUZZ_EXAMPLES} examples per operation)
+       fuzzing with at least {COMPLETE_FUZZ_EXAMPLES} examples per operation, TLS
+       certificates checked: no --insecure)
   1    NOT CONFORMANT: a must-level check failed or a case could not be run
   2    COULD NOT RUN: bad options, a failed pre-flight check, an empty selection
   3    NO FAILURES (incomplete: <reasons>): no failures, but not a complete run

@@ -14,9 +14,9 @@ case *precondition failed*: it still counts against conformance, but the operati
 counts it against the operation that failed, not the one the scenario tests.
 :meth:`RunResult.causes` groups every failure of a run into its distinct causes.
 A run without failures is CONFORMANT only when it was complete: :class:`RunMode` records how
-the run was set up (DRC strict or lenient, token checking, narrow client, selection, fuzzing)
-and :attr:`RunResult.incomplete_reasons` names every gap (skips included); with any, the
-verdict is ``NO FAILURES (incomplete: ...)``. :data:`VERDICT_EXIT_CODES` maps each verdict
+the run was set up (DRC strict or lenient, token checking, narrow client, selection, fuzzing,
+TLS checking) and :attr:`RunResult.incomplete_reasons` names every gap (skips included); with
+any, the verdict is ``NO FAILURES (incomplete: ...)``. :data:`VERDICT_EXIT_CODES` maps each verdict
 state to the exit status of the command line.
 
 Checks of a scenario's ``finally:`` steps carry ``cleanup=True``. A failed one is a *cleanup
@@ -378,7 +378,9 @@ class RunMode:
     ``none``; ``drc_checks_tokens`` is False for a DRC that accepts any token. ``scenarios``
     says where the scenarios came from (``built-in``, the folders given, or ``given`` for a
     list handed to :func:`harness.run.run`); ``selection`` holds the filters applied to them.
-    ``preflight`` is False only when the caller skipped the pre-flight checks.
+    ``preflight`` is False only when the caller skipped the pre-flight checks;
+    ``tls_insecure`` is True when TLS certificates were not checked (``--insecure``: anyone
+    between the harness and the KIC could have answered for it).
     """
 
     drc: str = "none"
@@ -391,6 +393,7 @@ class RunMode:
     fuzz_seed: int | None = None
     max_failures: int | None = None
     preflight: bool = True
+    tls_insecure: bool = False
 
     def gaps(self) -> list[str]:
         """What this set-up leaves unchecked, in words (empty: a complete set-up)."""
@@ -418,6 +421,8 @@ class RunMode:
             )
         if not self.preflight:
             gaps.append("no pre-flight checks")
+        if self.tls_insecure:
+            gaps.append("TLS certificates not checked")
         return gaps
 
     def describe(self) -> str:
@@ -445,6 +450,8 @@ class RunMode:
             parts.append(f"stop after {self.max_failures} failed cases")
         if not self.preflight:
             parts.append("no pre-flight")
+        if self.tls_insecure:
+            parts.append("TLS certificates not checked (--insecure)")
         return "; ".join(parts)
 
     def _selection_text(self) -> str:

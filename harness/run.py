@@ -410,6 +410,7 @@ def run_mode(
         fuzz_seed=config.fuzz_seed,
         max_failures=config.max_failures,
         preflight=preflight,
+        tls_insecure=config.tls_insecure,
     )
 
 

@@ -174,7 +174,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("narrow-secret", "that client's JWT secret"),
     Option("tls-ca-bundle", "trust these CA certificates (PEM) for HTTPS instead of the default "
            "ones (SSL_CERT_FILE, else certifi's)", Path, metavar="FILE", path=True),
-    Option("insecure", "do not check TLS certificates (never for a certificate run)",
+    Option("insecure", "do not check TLS certificates (a trial run: the run is incomplete)",
            switch=True, default=False),
     Option("wait-for-target", "wait up to this many seconds for the target to answer before "
            "the pre-flight checks (default 0)", _seconds, default=0.0, metavar="S"),

@@ -75,6 +75,7 @@ def test_only_a_complete_run_without_failures_is_conformant() -> None:
         ({"fuzz_examples": 0}, "no fuzzing"),
         ({"fuzz_examples": 5}, "fuzzing with 5 examples per operation (fewer than 25)"),
         ({"preflight": False}, "no pre-flight checks"),
+        ({"tls_insecure": True}, "TLS certificates not checked"),
     ],
 )
 def test_every_gap_of_the_mode_makes_a_run_incomplete(change: dict, reason: str) -> None:
@@ -105,6 +106,29 @@ def test_the_mode_of_a_drc_comes_from_the_drc_itself() -> None:
     assert (lenient.drc, lenient.drc_checks_tokens) == ("lenient", False)
     unknown = run_mode(config, {}, given=False, preflight=False)
     assert (unknown.drc, unknown.drc_checks_tokens, unknown.preflight) == ("unknown", False, False)
+
+
+def test_an_insecure_run_is_never_conformant_and_every_report_says_so(tmp_path: Path) -> None:
+    """--insecure: the harness did not check who answered, so no certificate rests on it."""
+    config = RunConfig(
+        target="https://kic/api/v1",
+        client_id="c",
+        secret="s",
+        drc_url="http://drc",
+        narrow_client=("n", "ns"),
+        tls_insecure=True,
+    )
+    settings = {"strict": True, "acceptAnyToken": False}
+    mode = run_mode(config, settings, given=False, preflight=True)
+    result = result_with(mode, passed())
+    assert (result.verdict_state, result.exit_code) == ("NO FAILURES", 3)
+    assert result.incomplete_reasons == ["TLS certificates not checked"]
+    for name, text in report_texts(result, tmp_path).items():
+        assert "TLS certificates not checked" in text, name
+    assert again_from_json(tmp_path).verdict == result.verdict
+    config.tls_insecure = False
+    checked = result_with(run_mode(config, settings, given=False, preflight=True), passed())
+    assert checked.verdict == "CONFORMANT"
 
 
 def report_texts(result: RunResult, folder: Path) -> dict[str, str]:
