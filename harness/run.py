@@ -13,9 +13,9 @@
   started, for the run's :class:`RunMode`;
 - :func:`run_scenarios` runs them in threads, each through :func:`harness.runner.run_scenario`
   inside its :meth:`~harness.scheduling.DrcTurns.turn`, those that need the DRC alone last
-  (:mod:`harness.scheduling`), stopping early after ``max_failures`` failed cases; a failed
-  call-back scenario is explained by the DRC's journal when its call-back into the KIC failed
-  (:class:`CallbackDoctor`);
+  (:mod:`harness.scheduling`), stopping early after ``max_failures`` cases that count against
+  conformance; a failed call-back scenario is explained by the DRC's journal when its
+  call-back into the KIC failed (:class:`CallbackDoctor`);
 - :func:`fuzz_phase` runs :func:`harness.fuzz.run_fuzz`, recording clearly when it cannot.
 
 Ctrl-C (KeyboardInterrupt) during the run ends it with the cases that finished and
@@ -548,10 +548,6 @@ def _urls_sent(case: CaseResult) -> list[str]:
 # -- the phases --------------------------------------------------------------------------------
 
 
-def _counts_as_failure(case: CaseResult) -> bool:
-    return case.outcome in (Outcome.FAILED, Outcome.ERROR)
-
-
 def run_scenarios(
     scenarios: Sequence[Scenario],
     context: RunContext,
@@ -564,7 +560,10 @@ def run_scenarios(
     """Run planned scenarios: those sharing the DRC in ``config.workers`` threads, then the
     run-alone ones one by one; the cases come back in the order of ``scenarios``.
 
-    After ``config.max_failures`` failed cases ``stop`` is set and no further scenario starts.
+    After ``config.max_failures`` cases that count against conformance (failed, precondition
+    failed, error: :attr:`~harness.results.Outcome.counts_against`) ``stop`` is set and no
+    further scenario starts; scenarios already running in other threads still finish, so a
+    parallel run may end with a few more such cases than the limit.
     ``finished`` (by scenario id) holds every case as soon as it is done, so a caller
     interrupted by Ctrl-C still has them.
     """
@@ -589,7 +588,7 @@ def run_scenarios(
         doctor.examine(scenario, case)
         with lock:
             cases[scenario.id] = case
-            if _counts_as_failure(case):
+            if case.outcome.counts_against:
                 failures += 1
                 if limit and failures >= limit:
                     stop.set()
@@ -671,6 +670,27 @@ def _run(
     progress: Progress | None,
     preflight: bool,
 ) -> None:
+    planned = _plan_into(config, result, scenarios)
+    if planned is None:
+        return
+    try:
+        context = RunContext.create(config, planned.spec)
+    except ValueError as exc:  # an unreadable CA bundle
+        result.aborted = f"{exc}\ncheck {config.option('tls-ca-bundle')}"
+        return
+    try:
+        _run_planned(
+            context, planned, result, progress, given=scenarios is not None, preflight=preflight
+        )
+    finally:
+        context.close()
+
+
+def _plan_into(
+    config: RunConfig, result: RunResult, scenarios: list[Scenario] | None
+) -> Plan | None:
+    """The run's :class:`Plan`, its contract recorded in ``result``; None (``aborted`` set)
+    when the spec or the scenarios cannot be read or the selection leaves nothing."""
     try:
         planned = plan(
             spec_path=config.spec_path,
@@ -680,26 +700,31 @@ def _run(
         )
     except (SpecError, ScenarioError) as exc:
         result.aborted = str(exc)
-        return
+        return None
     result.spec_version = planned.spec.version
     result.documented_statuses = planned.spec.documented_statuses()
     result.aborted = empty_selection(planned, config)
-    if result.aborted:
-        return
-    try:
-        context = RunContext.create(config, planned.spec)
-    except ValueError as exc:  # an unreadable CA bundle
-        result.aborted = f"{exc}\ncheck {config.option('tls-ca-bundle')}"
-        return
+    return None if result.aborted else planned
+
+
+def _run_planned(
+    context: RunContext,
+    planned: Plan,
+    result: RunResult,
+    progress: Progress | None,
+    *,
+    given: bool,
+    preflight: bool,
+) -> None:
+    """Pre-flight, scenarios, fuzz phase into ``result``; Ctrl-C keeps what finished."""
+    config = context.config
     finished: dict[str, CaseResult] = {}
     in_fuzz_phase = False
     try:
         checked = (
             check_before_run(context) if preflight else Preflight(None, _drc_settings(context))
         )
-        result.mode = run_mode(
-            config, checked.drc_settings, given=scenarios is not None, preflight=preflight
-        )
+        result.mode = run_mode(config, checked.drc_settings, given=given, preflight=preflight)
         if checked.problem:
             result.aborted = checked.problem
             return
@@ -719,16 +744,21 @@ def _run(
             in_fuzz_phase = True
             fuzz_phase(context, result, progress)  # records the statuses it observes itself
     except KeyboardInterrupt:
-        result.interrupted = True
-        if not in_fuzz_phase:
-            result.cases = [finished[s.id] for s in planned.scenarios if s.id in finished]
-            _record_statuses(result)
-        done = sum(1 for c in result.cases if c.kind == "scenario")
-        result.stopped = f"interrupted after {done} of {len(planned.scenarios)} scenarios" + (
-            " and part of the fuzz phase" if in_fuzz_phase else ""
-        )
-    finally:
-        context.close()
+        _interrupted(result, planned, finished, in_fuzz_phase)
+
+
+def _interrupted(
+    result: RunResult, planned: Plan, finished: dict[str, CaseResult], in_fuzz_phase: bool
+) -> None:
+    """Mark ``result`` interrupted, with the scenarios that finished before it."""
+    result.interrupted = True
+    if not in_fuzz_phase:
+        result.cases = [finished[s.id] for s in planned.scenarios if s.id in finished]
+        _record_statuses(result)
+    done = sum(1 for c in result.cases if c.kind == "scenario")
+    result.stopped = f"interrupted after {done} of {len(planned.scenarios)} scenarios" + (
+        " and part of the fuzz phase" if in_fuzz_phase else ""
+    )
 
 
 def _record_statuses(result: RunResult) -> None:

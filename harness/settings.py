@@ -232,7 +232,8 @@ OPTIONS: tuple[Option, ...] = (
            _positive, default=10.0, group="reports", commands=RUN_AND_DEMO, metavar="S"),
     Option("workers", "scenarios run at the same time (default 4)", _at_least_one, default=4,
            group="reports", commands=RUN_AND_DEMO, pytest=False, metavar="N"),
-    Option("max-failures", "stop after this many failed cases (the run is then incomplete)",
+    Option("max-failures", "stop after this many failed, precondition-failed or error cases "
+           "(the run is then incomplete; running workers finish theirs, so a few more may end)",
            _at_least_one, group="reports", commands=RUN_AND_DEMO, pytest=False, metavar="N"),
     Option("spec", "OpenAPI file (default: the built-in contract)", Path, group="reports",
            commands=frozenset({"run", "demo", "list", "validate"}), path=True, metavar="FILE"),

@@ -219,6 +219,45 @@ def test_max_failures_stops_the_run(httpserver: HTTPServer, tmp_path: Path) -> N
     assert not [c for c in result.cases if c.kind == "fuzz"]
 
 
+SETUP_FAILS = """\
+id: {id}
+title: Reading a klant after listing them
+rule: oas:klant_list
+steps:
+  - call: klant_list
+    under_test: false
+    expect: {{status: 201}}
+  - call: klant_list
+    under_test: true
+    expect: {{status: 200}}
+"""
+
+
+def test_max_failures_counts_precondition_failures_too(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    """A failed set-up step makes a case precondition failed: NOT CONFORMANT like a failed
+    one, so it counts towards --max-failures as well."""
+    httpserver.expect_request("/api/v1/").respond_with_json({}, headers=API)
+    httpserver.expect_request("/api/v1/klanten").respond_with_json([], status=200, headers=API)
+    folder = tmp_path / "scenarios" / "klanten"
+    folder.mkdir(parents=True)
+    for n in range(3):
+        (folder / f"setup-{n}.yaml").write_text(SETUP_FAILS.format(id=f"setup-{n}"))
+    config = RunConfig(
+        target=httpserver.url_for("/api/v1"),
+        client_id="c",
+        secret=SECRET,
+        scenario_paths=[folder.parent],
+        fuzz_examples=0,
+        workers=1,
+        max_failures=2,
+    )
+    result = run(config)
+    assert [c.outcome for c in result.cases] == [Outcome.PRECONDITION_FAILED] * 2
+    assert result.stopped is not None and "1 of 3 scenarios not run" in result.stopped
+
+
 def test_line_progress_for_logs() -> None:
     stream = io.StringIO()
     progress = LineProgress(stream)
