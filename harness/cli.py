@@ -3,7 +3,9 @@
 Every option of ``run`` and ``demo`` can also come from an environment variable or a config
 file (:mod:`harness.settings`: command line > ``KIC_CONFORMANCE_*`` > ``kic-conformance.toml``
 > default). Exit status: see :data:`EXIT_STATUS` (0 CONFORMANT, 1 NOT CONFORMANT, 2 COULD NOT
-RUN, 3 NO FAILURES but incomplete, 130 INTERRUPTED); ``validate`` exits 1 on lint problems.
+RUN, 3 NO FAILURES but incomplete, 130 INTERRUPTED, 143 INTERRUPTED by SIGTERM); ``validate``
+exits 1 on lint problems. SIGTERM during a run ends it like Ctrl-C: the reports of what finished
+are written (:func:`sigterm_ends_the_run`).
 Bad input gives a one-line message on stderr naming the problem, never a traceback; report
 paths are checked before anything runs.
 """
@@ -13,7 +15,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
+import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from importlib import metadata
@@ -26,7 +30,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from harness.config import RunConfig, Selection
 from harness.report import html as html_report
 from harness.report import json_report, junit, terminal
-from harness.results import COMPLETE_FUZZ_EXAMPLES, CaseResult, RunResult
+from harness.results import (
+    COMPLETE_FUZZ_EXAMPLES,
+    TERMINATED_EXIT_CODE,
+    VERDICT_EXIT_CODES,
+    CaseResult,
+    RunResult,
+)
 from harness.scenarios import ScenarioError, lint, load_library
 from harness.settings import (
     CONFIG_ENV,
@@ -48,7 +58,9 @@ exit status:
   1    NOT CONFORMANT: a must-level check failed or a case could not be run
   2    COULD NOT RUN: bad options, a failed pre-flight check, an empty selection
   3    NO FAILURES (incomplete: <reasons>): no failures, but not a complete run
-  130  INTERRUPTED: Ctrl-C; the reports of what finished are written, marked interrupted
+  130  INTERRUPTED: Ctrl-C (SIGINT); the reports of what finished are written, marked
+       interrupted
+  143  INTERRUPTED by SIGTERM (a cancelled CI job, docker stop): as 130, marked terminated
 
 Every option can also be set by the environment variable named in its help, or as a key of
 a config file (--config FILE, or {CONFIG_ENV}, or ./{CONFIG_FILE}), e.g.
@@ -223,12 +235,45 @@ def progress_for(stream: IO[str]) -> Iterator[Any]:
 # -- running --------------------------------------------------------------------------------
 
 
+class _RunGuard:
+    """Whether the run is still going (SIGTERM then ends it) or its reports are being written."""
+
+    running = True
+
+
+@contextlib.contextmanager
+def sigterm_ends_the_run() -> Iterator[_RunGuard]:
+    """SIGTERM (a cancelled CI job, ``docker stop``) ends a running run like Ctrl-C: it raises
+    :class:`harness.run.Terminated` in the main thread, so the cases that finished are
+    reported and the command exits 143. Once the run is over (``guard.running`` False) a
+    SIGTERM is ignored: the reports are being written, and the command ends right after."""
+    from harness.run import Terminated
+
+    guard = _RunGuard()
+    if threading.current_thread() is not threading.main_thread():
+        yield guard  # signal handlers belong to the main thread (a test calling main())
+        return
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        if guard.running:
+            guard.running = False
+            raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield guard
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _execute(config: RunConfig, opts: argparse.Namespace, out: Console, err: Console) -> int:
     from harness.run import run
 
-    with progress_for(sys.stderr) as progress:
-        result = run(config, progress=progress)
-    return _report(result, opts, out, err)
+    with sigterm_ends_the_run() as guard:
+        with progress_for(sys.stderr) as progress:
+            result = run(config, progress=progress)
+        guard.running = False
+        return _report(result, opts, out, err)
 
 
 def _report(result: RunResult, opts: argparse.Namespace, out: Console, err: Console) -> int:
@@ -446,9 +491,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"kic-conformance {args.command}: {exc}", markup=False, highlight=False, soft_wrap=True
         )
         return 2
-    except KeyboardInterrupt:
-        err.print(f"kic-conformance {args.command}: interrupted", highlight=False)
-        return 130
+    except KeyboardInterrupt as exc:  # before or after the run itself (it keeps its results)
+        from harness.run import Terminated
+
+        terminated = isinstance(exc, Terminated)
+        what = "terminated (SIGTERM)" if terminated else "interrupted"
+        err.print(f"kic-conformance {args.command}: {what}", highlight=False)
+        return TERMINATED_EXIT_CODE if terminated else VERDICT_EXIT_CODES["INTERRUPTED"]
 
 
 if __name__ == "__main__":

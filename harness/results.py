@@ -358,7 +358,8 @@ def group_causes(cases: list[CaseResult]) -> list[Cause]:
     return sorted(causes.values(), key=lambda c: (rank[c.outcome], -len(c.cases), -c.occurrences))
 
 
-#: The verdict states (the first word(s) of :attr:`RunResult.verdict`) and their exit status.
+#: The verdict states (the first word(s) of :attr:`RunResult.verdict`) and their exit status
+#: (an INTERRUPTED run ended by SIGTERM exits :data:`TERMINATED_EXIT_CODE` instead).
 VERDICT_EXIT_CODES = {
     "CONFORMANT": 0,
     "NOT CONFORMANT": 1,
@@ -366,6 +367,8 @@ VERDICT_EXIT_CODES = {
     "NO FAILURES": 3,
     "INTERRUPTED": 130,
 }
+#: The exit status of a run interrupted by SIGTERM (128 + 15, as a shell reports it).
+TERMINATED_EXIT_CODE = 143
 #: What a run must fuzz at least, per operation, to count as complete (the CLI's default).
 COMPLETE_FUZZ_EXAMPLES = 25
 
@@ -469,7 +472,7 @@ class RunResult:
     ``mode`` is set by :func:`harness.run.run` (None for a result put together by hand: then
     only skips and stops make it incomplete). ``stopped`` says why the run ended before
     everything planned ran (``--max-failures``); ``interrupted`` is set on Ctrl-C, with the
-    cases that finished before it.
+    cases that finished before it, and ``terminated`` too when SIGTERM ended the run.
     """
 
     target: str
@@ -487,6 +490,7 @@ class RunResult:
     mode: RunMode | None = None
     stopped: str | None = None
     interrupted: bool = False
+    terminated: bool = False
 
     def record_status(self, operation_id: str | None, status: int | None) -> None:
         if operation_id and status is not None:
@@ -537,7 +541,10 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        return VERDICT_EXIT_CODES[self.verdict_state]
+        state = self.verdict_state
+        if state == "INTERRUPTED" and self.terminated:
+            return TERMINATED_EXIT_CODE
+        return VERDICT_EXIT_CODES[state]
 
     def counts(self) -> Counter[Outcome]:
         return Counter(c.outcome for c in self.cases)
@@ -592,6 +599,7 @@ class RunResult:
             "incomplete": self.incomplete_reasons,
             "stopped": self.stopped,
             "interrupted": self.interrupted,
+            "terminated": self.terminated,
             "counts": {o.value: n for o, n in self.counts().items()},
             "causes": [cause.to_dict() for cause in self.causes()],
             "cleanup_problems": self.cleanup_problem_count(),
@@ -627,4 +635,5 @@ class RunResult:
             mode=RunMode.from_dict(data["mode"]) if data.get("mode") else None,
             stopped=data.get("stopped"),
             interrupted=bool(data.get("interrupted")),
+            terminated=bool(data.get("terminated")),
         )

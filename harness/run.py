@@ -19,7 +19,8 @@
 - :func:`fuzz_phase` runs :func:`harness.fuzz.run_fuzz`, recording clearly when it cannot.
 
 Ctrl-C (KeyboardInterrupt) during the run ends it with the cases that finished and
-``interrupted`` set. The pytest plugin runs the same pre-flight once and each item the same way
+``interrupted`` set; :class:`Terminated` (SIGTERM, raised by the CLI's handler) likewise, with
+``terminated`` set too. The pytest plugin runs the same pre-flight once and each item the same way
 (turn, :func:`~harness.runner.run_scenario`, the doctor), its fuzz items through
 :func:`fuzz_phase`. Problems of the run itself set ``aborted``; target misbehaviour becomes
 failed checks; nothing raises.
@@ -57,6 +58,11 @@ Progress = Callable[[str, CaseResult | None, int, int], None]
 WAIT_PAUSE = 0.5
 #: The DRC's call-back outcomes that mean it got no usable answer from the KIC.
 FAILED_CALLBACKS = frozenset({"unreachable", "client-error", "server-error", "invalid-response"})
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread by a front end's SIGTERM handler (CI cancelling a job,
+    ``docker stop``): the run ends like on Ctrl-C, with what finished, marked terminated."""
 
 
 @dataclass
@@ -743,20 +749,26 @@ def _run_planned(
         elif config.fuzz_examples > 0:
             in_fuzz_phase = True
             fuzz_phase(context, result, progress)  # records the statuses it observes itself
-    except KeyboardInterrupt:
-        _interrupted(result, planned, finished, in_fuzz_phase)
+    except KeyboardInterrupt as exc:  # Terminated (SIGTERM) included
+        _interrupted(result, planned, finished, in_fuzz_phase, isinstance(exc, Terminated))
 
 
 def _interrupted(
-    result: RunResult, planned: Plan, finished: dict[str, CaseResult], in_fuzz_phase: bool
+    result: RunResult,
+    planned: Plan,
+    finished: dict[str, CaseResult],
+    in_fuzz_phase: bool,
+    terminated: bool,
 ) -> None:
     """Mark ``result`` interrupted, with the scenarios that finished before it."""
     result.interrupted = True
+    result.terminated = terminated
     if not in_fuzz_phase:
         result.cases = [finished[s.id] for s in planned.scenarios if s.id in finished]
         _record_statuses(result)
     done = sum(1 for c in result.cases if c.kind == "scenario")
-    result.stopped = f"interrupted after {done} of {len(planned.scenarios)} scenarios" + (
+    how = "terminated (SIGTERM)" if terminated else "interrupted"
+    result.stopped = f"{how} after {done} of {len(planned.scenarios)} scenarios" + (
         " and part of the fuzz phase" if in_fuzz_phase else ""
     )
 

@@ -289,10 +289,18 @@ def test_on_a_terminal_the_fuzz_phase_has_its_own_running_bar() -> None:
         assert fuzz.completed == 1 and fuzz.total == 38 and fuzz.fields["last"].endswith("passed")
 
 
+@pytest.mark.parametrize(
+    ("signum", "code", "how"),
+    [
+        (signal.SIGINT, 130, "interrupted"),
+        # A cancelled CI job or ``docker stop``: the same, told apart by its exit status.
+        (signal.SIGTERM, 143, "terminated (SIGTERM)"),
+    ],
+)
 def test_ctrl_c_writes_the_reports_of_what_finished_and_exits_130(
-    httpserver: HTTPServer, tmp_path: Path
+    httpserver: HTTPServer, tmp_path: Path, signum: int, code: int, how: str
 ) -> None:
-    """The second scenario hangs until the test sends SIGINT to the CLI."""
+    """The second scenario hangs until the test sends SIGINT (or SIGTERM) to the CLI."""
     release = []
 
     def slow(request: Request) -> Response:
@@ -325,17 +333,18 @@ def test_ctrl_c_writes_the_reports_of_what_finished_and_exits_130(
         for line in child.stderr:
             if "scenarios 1/2" in line:
                 break
-        child.send_signal(signal.SIGINT)
+        child.send_signal(signum)
         out, err = child.communicate(timeout=60)
     finally:
         release.append(True)
         if child.poll() is None:
             child.kill()
-    assert child.returncode == 130, out + err
+    assert child.returncode == code, out + err
     data = json.loads(report.read_text())
     assert data["interrupted"] is True and data["verdict"] == "INTERRUPTED"
+    assert data["exit_code"] == code and data["terminated"] is (signum == signal.SIGTERM)
     assert [c["id"] for c in data["cases"]] == ["a-fast"]
-    assert "interrupted after 1 of 2 scenarios" in data["incomplete"]
+    assert f"{how} after 1 of 2 scenarios" in data["incomplete"]
     assert out.rstrip().splitlines()[-2].startswith("INTERRUPTED ")
 
 
