@@ -27,7 +27,7 @@ from typing import IO, Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from harness.config import RunConfig, Selection
+from harness.config import DEFAULT_DRC_CLIENT, DRC_CLIENT_VARIABLE, RunConfig, Selection
 from harness.report import html as html_report
 from harness.report import json_report, junit, terminal
 from harness.results import (
@@ -371,7 +371,8 @@ def _cmd_run(opts: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _drc_options(opts: argparse.Namespace) -> list[str]:
-    """The options that start the same mock DRC again (for reproduce lines; no secrets)."""
+    """The options that start the same mock DRC again (for reproduce lines; a DRC client
+    other than the default read from its environment variable, no secrets)."""
     options = [f"--drc-host {opts.drc_host} --drc-port {opts.drc_port}"]
     if opts.drc_public_url:
         options.append(f"--drc-public-url {opts.drc_public_url}")
@@ -386,6 +387,8 @@ def _drc_options(opts: argparse.Namespace) -> list[str]:
         for name in ("drc-lenient", "drc-accept-any-token")
         if getattr(opts, name.replace("-", "_"))
     ]
+    if opts.drc_client is not None and tuple(opts.drc_client) != DEFAULT_DRC_CLIENT:
+        options.append(f'--drc-client "${DRC_CLIENT_VARIABLE}"')
     return options
 
 

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from jwt.warnings import InsecureKeyLengthWarning
 
-from harness.config import RunConfig, Selection
+from harness.config import DEFAULT_DRC_CLIENT, DRC_CLIENT_VARIABLE, RunConfig, Selection
 from harness.report.text import case_text, cleanup_text
 from harness.results import CaseResult, CheckResult, Level, Outcome, RunMode, RunResult
 from harness.scenarios import Scenario, ScenarioError
@@ -209,7 +209,8 @@ def _apply(run_config: RunConfig, values: dict[str, Any]) -> RunConfig:
 
 def _drc_options(values: dict[str, Any]) -> list[str]:
     """The plugin options that start the same mock DRC again (for reproduce lines; the URL
-    the session's DRC had is gone after the session; no secrets)."""
+    the session's DRC had is gone after the session; a DRC client other than the default read
+    from its environment variable, no secrets)."""
 
     def flag(name: str) -> str:
         return BY_NAME[name].flag("pytest")
@@ -226,6 +227,9 @@ def _drc_options(values: dict[str, Any]) -> list[str]:
         for name in ("drc-lenient", "drc-accept-any-token")
         if values[name.replace("-", "_")]
     ]
+    client = values.get("drc_client")
+    if client is not None and tuple(client) != DEFAULT_DRC_CLIENT:
+        options.append(f'{flag("drc-client")} "${DRC_CLIENT_VARIABLE}"')
     return options
 
 

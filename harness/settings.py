@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.config import DEFAULT_FUZZ_SEED
+from harness.config import DEFAULT_DRC_CALLBACK_CLIENT, DEFAULT_DRC_CLIENT, DEFAULT_FUZZ_SEED
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -187,10 +187,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("drc-public-url", "base URL your KIC uses to reach that DRC (default "
            "http://HOST:PORT)", _url, group="drc", metavar="URL"),
     Option("drc-client", "credentials your KIC uses at the DRC", _credentials,
-           default=("kic", "kic-secret"), group="drc", metavar="ID:SECRET"),
+           default=DEFAULT_DRC_CLIENT, group="drc", metavar="ID:SECRET"),
     Option("drc-callback-client", "credentials the DRC uses to call your KIC back (needs "
            "klanten.lezen in your KIC; with --drc-url: the DRC's --callback-client)",
-           _credentials, default=("mock-drc", "mock-drc-secret"), group="drc",
+           _credentials, default=DEFAULT_DRC_CALLBACK_CLIENT, group="drc",
            metavar="ID:SECRET"),
     Option("drc-accept-any-token", "the DRC accepts any token from your KIC (incomplete run)",
            group="drc", switch=True, default=False),

@@ -4,6 +4,7 @@ environment and kic-conformance.toml, --version and --help, validate and list.""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -38,8 +39,6 @@ def run_args(target: str, folder: Path, *extra: str) -> list[str]:
 @pytest.fixture(autouse=True)
 def _no_outside_settings(monkeypatch, tmp_path) -> None:
     """No KIC_CONFORMANCE_* of the developer's shell and no kic-conformance.toml around."""
-    import os
-
     for name in [n for n in os.environ if n.startswith("KIC_CONFORMANCE_")]:
         monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
@@ -261,3 +260,66 @@ def test_help_lists_the_exit_codes_and_every_command_has_a_version() -> None:
             [sys.executable, "-m", module, "--version"], capture_output=True, text=True
         )
         assert done.returncode == 0 and done.stdout.startswith(f"{name} 0."), done
+
+
+LIST_201 = """\
+id: klanten-list-201
+title: A list that expects a 201 (fails on any KIC)
+rule: oas:klant_list
+steps:
+  - call: klant_list
+    expect: {status: 201}
+"""
+
+
+def test_a_pasted_reproduce_line_keeps_the_drc_clients_of_the_run(
+    scenario_dir, tmp_path, monkeypatch, capsys
+) -> None:
+    """A run with its own --drc-client and --drc-callback-client: the reproduce line names
+    both by their environment variables (never the secrets) and, pasted, passes the
+    pre-flight again (without them the KIC refused the default call-back client: exit 2)."""
+    from reference_kic.app import create_app
+    from reference_kic.config import ALL_SCOPES, DrcCredential, KicConfig
+    from zgw.jwt import Client
+    from zgw.serving import serve_in_thread
+
+    callback = ("other-drc", "other-drc-callback-secret-0123456789")
+    drc_client = ("kic-other", "kic-other-drc-secret-0123456789")
+    port = free_port()
+    kic_config = KicConfig(
+        db_path=str(tmp_path / "kic.sqlite3"),
+        clients={
+            "cli": Client("cli", SECRET, ALL_SCOPES),
+            callback[0]: Client(*callback, frozenset({"klanten.lezen"})),
+        },
+        drc_credentials=[DrcCredential(f"http://127.0.0.1:{port}/", *drc_client)],
+    )
+    folder = scenario_dir(list=LIST_201)
+    with serve_in_thread(create_app(kic_config)) as kic:
+        argv = run_args(f"{kic.url}/api/v1", folder, "--drc-host", "127.0.0.1")
+        argv += ["--drc-port", str(port), "--drc-client", ":".join(drc_client)]
+        argv += ["--drc-callback-client", ":".join(callback)]
+        assert main(argv) == 1
+        out = capsys.readouterr().out
+        [line] = [x.split("reproduce: ", 1)[1] for x in out.splitlines() if "reproduce: " in x]
+        assert '--drc-client "$KIC_CONFORMANCE_DRC_CLIENT"' in line
+        assert '--drc-callback-client "$KIC_CONFORMANCE_DRC_CALLBACK_CLIENT"' in line
+        assert callback[1] not in line and drc_client[1] not in line and SECRET not in line
+        assert "$KIC_CONFORMANCE_DRC_CALLBACK_CLIENT (ID:SECRET)" in line.split("#", 1)[1]
+        environment = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("KIC_CONFORMANCE_")},
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "KIC_CONFORMANCE_SECRET": SECRET,
+            "KIC_CONFORMANCE_DRC_CLIENT": ":".join(drc_client),
+            "KIC_CONFORMANCE_DRC_CALLBACK_CLIENT": ":".join(callback),
+        }
+        pasted = subprocess.run(
+            ["bash", "-c", line],
+            capture_output=True,
+            text=True,
+            env=environment,
+            timeout=300,
+            cwd=tmp_path,
+        )
+    assert pasted.returncode == 1, pasted.stdout + pasted.stderr
+    assert "FAILED klanten-list-201" in pasted.stdout

@@ -262,6 +262,7 @@ def test_reproduce_lines_of_a_plugin_run_name_the_plugin_options() -> None:
         narrow_client=("n", "ns"),
         tls_ca_bundle=Path("/ca.pem"),
         drc_url="http://127.0.0.1:4321",
+        drc_callback_client=("cb", "cb-secret"),
         option_prefix="--kic-",
     )
     config.embedded_drc = _drc_options(
@@ -269,6 +270,7 @@ def test_reproduce_lines_of_a_plugin_run_name_the_plugin_options() -> None:
             "drc_host": "0.0.0.0",
             "drc_port": 8500,
             "drc_public_url": "http://drc:8500",
+            "drc_client": ("kic-x", "kic-x-secret"),
             "drc_lenient": True,
             "drc_accept_any_token": False,
         }
@@ -279,7 +281,10 @@ def test_reproduce_lines_of_a_plugin_run_name_the_plugin_options() -> None:
     assert "--kic-tls-ca-bundle /ca.pem" in line
     assert "--kic-drc-host 0.0.0.0 --kic-drc-port 8500 --kic-drc-public-url http://drc:8500" in line
     assert "--kic-drc-lenient" in line and "4321" not in line
+    assert '--kic-drc-client "$KIC_CONFORMANCE_DRC_CLIENT"' in line
+    assert '--kic-drc-callback-client "$KIC_CONFORMANCE_DRC_CALLBACK_CLIENT"' in line
     assert "ns" not in line.split() and '"s"' not in line
+    assert "cb-secret" not in line and "kic-x-secret" not in line
     options = [word for word in line.split("#")[0].split() if word.startswith("--")]
     assert options and all(word.startswith("--kic-") for word in options), options
     config.demo_defects = ()
