@@ -43,6 +43,7 @@ from harness.settings import (
     CONFIG_FILE,
     SettingsError,
     add_arguments,
+    pair_problem,
     require,
     resolve,
     second_drc_problem,
@@ -312,8 +313,9 @@ def _report(result: RunResult, opts: argparse.Namespace, out: Console, err: Cons
 
 
 def _pair(opts: argparse.Namespace) -> tuple[str, str] | None:
-    if bool(opts.narrow_client_id) != bool(opts.narrow_secret):
-        raise UsageError("give both --narrow-client-id and --narrow-secret, or neither")
+    problem = pair_problem(vars(opts), "narrow-client-id", "narrow-secret")
+    if problem:
+        raise UsageError(problem)
     return (opts.narrow_client_id, opts.narrow_secret) if opts.narrow_client_id else None
 
 

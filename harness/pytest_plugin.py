@@ -53,6 +53,7 @@ from harness.settings import (
     SettingsError,
     argparse_type,
     options_for,
+    pair_problem,
     require,
     resolve,
     second_drc_problem,
@@ -170,8 +171,9 @@ def _cli_default(dest: str) -> Any:
 def _combination_problem(values: dict[str, Any]) -> str | None:
     from harness.drc_control import api_url_problem
 
-    if bool(values["narrow_client_id"]) != bool(values["narrow_secret"]):
-        return "give both --kic-narrow-client-id and --kic-narrow-secret, or neither"
+    problem = pair_problem(values, "narrow-client-id", "narrow-secret", "pytest")
+    if problem:
+        return problem
     if values["drc_url"] and (values["drc_host"] or values["drc_port"] is not None):
         return "give either --kic-drc-url or --kic-drc-host/--kic-drc-port, not both"
     if (values["drc_host"] is None) != (values["drc_port"] is None):

@@ -12,8 +12,15 @@ from it. A value is taken from, in this order:
    ``kic-conformance.toml`` in the current folder when there is one. Its keys are the long
    option names (``client-id = "suite"``), ``${VAR}`` in a string is replaced by that
    environment variable, relative paths are relative to the file's folder, and an unknown key
-   is an error;
+   is an error. So is a key the command does not take (``defect`` for ``run``; ``json``,
+   ``html``, ``junit``, ``workers``, ``max-failures``, ``defect`` for the pytest plugin:
+   :func:`key_problem`), except where it is plainly not meant for the command: ``list`` and
+   ``validate`` take what they need from a file shared with ``run``, and ``demo`` brings its
+   own KIC and DRCs, so it passes over the keys of the KIC under test and the DRC;
 4. the option's default.
+
+:func:`resolve` also says where each value came from (``sources``), for messages about
+options that go together (:func:`pair_problem`).
 
 Every problem is a :class:`SettingsError` whose message names the option and where the bad
 value came from, in one line.
@@ -378,6 +385,34 @@ def _file_value(option: Option, value: Any, path: Path) -> Any:
 
 # -- resolving ---------------------------------------------------------------------------------
 
+#: What the pytest plugin has instead of the CLI options it does not take.
+PYTEST_INSTEAD = {
+    "junit": "pytest's --junitxml",
+    "workers": "pytest-xdist's -n",
+    "max-failures": "pytest's --maxfail",
+}
+
+
+def _command_name(command: str) -> str:
+    return "the pytest plugin" if command == "pytest" else f"kic-conformance {command}"
+
+
+def key_problem(key: str, command: str, path: Path) -> str | None:
+    """Why the config file key ``key`` cannot be used by ``command`` (None: it can, or the
+    command passes over it: see the module docstring)."""
+    option = BY_NAME[key]
+    if option in options_for(command) or command in ("list", "validate"):
+        return None
+    if command == "demo" and option.group in ("target", "drc"):
+        return None
+    takers = sorted(option.commands) + (["the pytest plugin"] if option.pytest else [])
+    text = f"{path}: the key {key!r} is not an option of {_command_name(command)}"
+    text += f" (only of: {', '.join(takers)})" if takers else ""
+    other_file = "--kic-config FILE" if command == "pytest" else "--config FILE"
+    instead = PYTEST_INSTEAD.get(key) if command == "pytest" else None
+    text += f"; use {instead} instead," if instead else ";"
+    return f"{text} and leave the key out (or give another file: {other_file})"
+
 
 def _env_value(option: Option, text: str) -> Any:
     try:
@@ -403,17 +438,28 @@ def resolve(
     environ = os.environ if environ is None else environ
     found = find_config(config_path, environ)
     file = load_config(found, environ) if found else None
+    for key in file.values if file else []:
+        problem = key_problem(key, command, file.path)
+        if problem:
+            raise SettingsError(problem)
     values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
     for option in options_for(command):
         value = given.get(option.dest)
+        source = "the command line"
         if value is None and environ.get(option.env) is not None:
             value = _env_value(option, environ[option.env])
+            source = f"the environment variable {option.env}"
         if value is None and file is not None and option.name in file.values:
             value = file.values[option.name]
+            source = f"the config file {file.path}"
         if value is None:
             value = list(option.default or []) if option.many else option.default
+        else:
+            sources[option.dest] = source
         values[option.dest] = value
     values["config_file"] = str(file.path) if file else None
+    values["sources"] = sources
     return values
 
 
@@ -426,6 +472,22 @@ def require(values: Mapping[str, Any], names: tuple[str, ...], front_end: str = 
         raise SettingsError(
             f"missing {flags} (or the environment variable {envs}, or the key in {CONFIG_FILE})"
         )
+
+
+def pair_problem(
+    values: Mapping[str, Any], first: str, second: str, front_end: str = "cli"
+) -> str | None:
+    """The problem when only one of two options that go together has a value, naming where
+    that value came from (``values["sources"]`` of :func:`resolve`); None: both or neither."""
+    one, other = BY_NAME[first], BY_NAME[second]
+    if bool(values.get(one.dest)) == bool(values.get(other.dest)):
+        return None
+    given = one if values.get(one.dest) else other
+    source = (values.get("sources") or {}).get(given.dest, "the command line")
+    return (
+        f"give both {one.flag(front_end)} and {other.flag(front_end)}, or neither "
+        f"({given.flag(front_end)} is set by {source})"
+    )
 
 
 def second_drc_problem(values: Mapping[str, Any], front_end: str = "cli") -> str | None:

@@ -323,3 +323,20 @@ def test_a_pasted_reproduce_line_keeps_the_drc_clients_of_the_run(
         )
     assert pasted.returncode == 1, pasted.stdout + pasted.stderr
     assert "FAILED klanten-list-201" in pasted.stdout
+
+
+def test_usage_errors_name_where_a_value_came_from(tmp_path, monkeypatch, capsys) -> None:
+    """A narrow secret from the environment without its client id, and a key of the config
+    file that ``run`` does not take: each message names the variable or the file."""
+    argv = ["run", "--target", "http://kic/api/v1", "--client-id", "c", "--secret", "s"]
+    monkeypatch.setenv("KIC_CONFORMANCE_NARROW_SECRET", "narrow-secret")
+    assert main(argv) == 2
+    assert "(--narrow-secret is set by the environment variable KIC_CONFORMANCE_NARROW_SECRET)" in (
+        capsys.readouterr().err
+    )
+    monkeypatch.delenv("KIC_CONFORMANCE_NARROW_SECRET")
+    config = tmp_path / "kic-conformance.toml"
+    config.write_text('defect = ["mirror-skipped"]\n', encoding="utf-8")
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{config.name}: the key 'defect' is not an option of kic-conformance run" in err
