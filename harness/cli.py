@@ -327,15 +327,12 @@ def _check_tls(opts: argparse.Namespace) -> None:
 
 
 def _check_drc(opts: argparse.Namespace) -> None:
-    from harness.drc_control import api_url_problem
-
+    """The DRC options fit together (a DRC URL that names one of its APIs is the
+    pre-flight's: :func:`harness.run.check_before_run`)."""
     if opts.drc_url and (opts.drc_host or opts.drc_port is not None):
         raise UsageError("give either --drc-url or --drc-host/--drc-port, not both")
     if (opts.drc_host is None) != (opts.drc_port is None):
         raise UsageError("--drc-host and --drc-port go together")
-    problem = api_url_problem(opts.drc_url) if opts.drc_url else None
-    if problem:
-        raise UsageError(f"--drc-url: {problem}")
     problem = second_drc_problem(vars(opts))
     if problem:
         raise UsageError(problem)

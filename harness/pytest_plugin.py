@@ -169,8 +169,6 @@ def _cli_default(dest: str) -> Any:
 
 
 def _combination_problem(values: dict[str, Any]) -> str | None:
-    from harness.drc_control import api_url_problem
-
     problem = pair_problem(values, "narrow-client-id", "narrow-secret", "pytest")
     if problem:
         return problem
@@ -178,8 +176,6 @@ def _combination_problem(values: dict[str, Any]) -> str | None:
         return "give either --kic-drc-url or --kic-drc-host/--kic-drc-port, not both"
     if (values["drc_host"] is None) != (values["drc_port"] is None):
         return "--kic-drc-host and --kic-drc-port go together"
-    if values["drc_url"] and api_url_problem(values["drc_url"]):
-        return f"--kic-drc-url: {api_url_problem(values['drc_url'])}"
     problem = second_drc_problem(values, "pytest")
     if problem:
         return problem

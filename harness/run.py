@@ -6,11 +6,11 @@
 - :func:`plan` loads the spec and the scenario library and applies the selection; a selection
   that leaves nothing is a run that cannot go on (:func:`empty_selection`);
 - :func:`check_before_run` (the pre-flight) makes sure the settings are right before any
-  scenario runs: the target answers JSON at its API root and to an authenticated list for the
-  main client, the narrow client may read but not write, the mock DRC (and a second one, when
-  given) answers its control API and the KIC accepts the DRC's call-back client. Each
-  problem is one or two lines naming the option to fix; it also reads how the DRCs were
-  started, for the run's :class:`RunMode`;
+  scenario runs: the DRC URLs are no API URLs of a DRC, the target answers JSON at its API
+  root and to an authenticated list for the main client, the narrow client may read but not
+  write, the mock DRC (and a second one, when given) answers its control API and the KIC
+  accepts the DRC's call-back client. Each problem is one or two lines naming the option to
+  fix; it also reads how the DRCs were started, for the run's :class:`RunMode`;
 - :func:`run_scenarios` runs them in threads, each through :func:`harness.runner.run_scenario`
   inside its :meth:`~harness.scheduling.DrcTurns.turn`, those that need the DRC alone last
   (:mod:`harness.scheduling`), stopping early after ``max_failures`` cases that count against
@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.config import RunConfig, Selection
-from harness.drc_control import DrcControlError
+from harness.drc_control import DrcControlError, api_url_problem
 from harness.fuzz import run_fuzz
 from harness.results import CaseResult, CheckResult, Level, Outcome, RunMode, RunResult
 from harness.runner import RunContext, run_scenario
@@ -359,9 +359,21 @@ def _combined(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
     return combined
 
 
+def _check_drc_urls(config: RunConfig) -> str | None:
+    """The DRC URLs are mock DRC base URLs, not one of their APIs (asks nothing)."""
+    for name, url in (("drc-url", config.drc_url), ("second-drc-url", config.second_drc_url)):
+        problem = api_url_problem(url) if url else None
+        if problem:
+            return f"{config.option(name)}: {problem}"
+    return None
+
+
 def check_before_run(context: RunContext) -> Preflight:
     """The pre-flight: every check above in order; the first problem ends it."""
     config = context.config
+    problem = _check_drc_urls(config)
+    if problem:
+        return Preflight(problem)
     if config.wait_for_target > 0:
         wait_for_target(context, config.wait_for_target)
     problem = _check_target(context)

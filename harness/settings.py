@@ -494,9 +494,9 @@ def second_drc_problem(values: Mapping[str, Any], front_end: str = "cli") -> str
     """What is wrong with the options of the second mock DRC, in one line (None: nothing).
 
     ``values`` are the resolved options by dest; ``front_end`` spells the flags (``pytest``:
-    ``--kic-...``).
+    ``--kic-...``). A URL that names one of the DRC's APIs is the pre-flight's to tell
+    (:func:`harness.run.check_before_run`).
     """
-    from harness.drc_control import api_url_problem
 
     def flag(name: str) -> str:
         return BY_NAME[name].flag(front_end)
@@ -522,9 +522,6 @@ def second_drc_problem(values: Mapping[str, Any], front_end: str = "cli") -> str
             f"{flag('second-drc-url')} needs the first mock DRC too ({flag('drc-url')} or "
             f"{flag('drc-host')}/{flag('drc-port')})"
         )
-    problem = api_url_problem(url)
-    if problem:
-        return f"{flag('second-drc-url')}: {problem}"
     if first_url and url.rstrip("/") == first_url.rstrip("/"):
         return f"{flag('second-drc-url')} names the DRC of {flag('drc-url')}: give another one"
     return None

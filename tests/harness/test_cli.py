@@ -4,6 +4,7 @@ environment and kic-conformance.toml, --version and --help, validate and list.""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -200,11 +201,27 @@ def test_report_paths_are_checked_before_the_run(
     assert captured.out == "" and not httpserver.log
 
 
-def test_the_drc_url_of_the_documents_api_gets_a_hint(capsys) -> None:
+@pytest.mark.parametrize(
+    ("option", "url"),
+    [
+        ("--drc-url", "http://drc.example:8500/documenten/api/v1/"),
+        ("--second-drc-url", "http://drc2.example:8500/zaken/api/v1"),
+    ],
+)
+def test_the_drc_url_of_the_documents_api_gets_a_hint(option, url, tmp_path, capsys) -> None:
+    """A pre-flight problem like the others: the hint on stderr, COULD NOT RUN on stdout and
+    in the reports, before anything is asked of the target."""
     argv = ["run", "--target", "http://kic/api/v1", "--client-id", "c", "--secret", "s"]
-    code = main([*argv, "--drc-url", "http://drc.example:8500/documenten/api/v1/"])
-    assert code == 2
-    assert "give the mock DRC's base URL http://drc.example:8500 instead" in capsys.readouterr().err
+    if option == "--second-drc-url":
+        argv += ["--drc-url", "http://drc.example:8500"]
+    report = tmp_path / "r.json"
+    assert main([*argv, option, url, "--json", str(report)]) == 2
+    captured = capsys.readouterr()
+    base = url.split("/documenten")[0].split("/zaken")[0]
+    assert f"kic-conformance run: {option}: {url.rstrip('/')} is the DRC's" in captured.err
+    assert f"give the mock DRC's base URL {base} instead" in captured.err
+    assert captured.out.startswith("COULD NOT RUN ")
+    assert json.loads(report.read_text())["verdict"] == "COULD NOT RUN"
 
 
 def test_the_secret_can_come_from_the_environment(

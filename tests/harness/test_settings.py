@@ -131,11 +131,6 @@ FIRST_APART = {"drc_url": "http://drc.test:8000"}
             "--second-drc-public-url goes with --second-drc-port",
         ),
         ({**FIRST_APART, "second_drc_url": "http://drc.test:8000/"}, "cli", "names the DRC of"),
-        (
-            {**FIRST_APART, "second_drc_url": "http://drc2.test/documenten/api/v1"},
-            "pytest",
-            "--kic-second-drc-url:",
-        ),
     ],
 )
 def test_the_second_drc_options_go_with_the_first(values, front_end, problem) -> None:
