@@ -252,22 +252,7 @@ class RunConfig:
                 " ".join(["kic-conformance demo", *defects, *options])
                 + "  # the demo's reference KIC and mock DRC are embedded: this starts them again"
             )
-        main_secret, narrow_secret = SECRET_VARIABLES
-        parts = [
-            "pytest" if plugin else "kic-conformance run",
-            f"{self.option('target')} {shlex.quote(self.target)}",
-            f"{self.option('client-id')} {shlex.quote(self.client_id)}",
-            f'{self.option("secret")} "${main_secret}"',
-        ]
-        if self.narrow_client:
-            parts.append(
-                f"{self.option('narrow-client-id')} {shlex.quote(self.narrow_client[0])} "
-                f'{self.option("narrow-secret")} "${narrow_secret}"'
-            )
-        if self.tls_ca_bundle is not None:
-            parts.append(f"{self.option('tls-ca-bundle')} {shlex.quote(str(self.tls_ca_bundle))}")
-        if self.tls_insecure:
-            parts.append(self.option("insecure"))
+        parts = ["pytest" if plugin else "kic-conformance run", *self._target_options()]
         notes = []
         if self.embedded_drc is not None:
             parts.extend(self.embedded_drc)
@@ -285,6 +270,26 @@ class RunConfig:
         )
         notes.insert(0, f"with your secrets in {secrets}")
         return " ".join([*parts, *options]) + "  # " + "; ".join(notes)
+
+    def _target_options(self) -> list[str]:
+        """The options of a reproduce line that reach the KIC: target, clients (their secrets
+        as :data:`SECRET_VARIABLES`), TLS."""
+        main_secret, narrow_secret = SECRET_VARIABLES
+        parts = [
+            f"{self.option('target')} {shlex.quote(self.target)}",
+            f"{self.option('client-id')} {shlex.quote(self.client_id)}",
+            f'{self.option("secret")} "${main_secret}"',
+        ]
+        if self.narrow_client:
+            parts.append(
+                f"{self.option('narrow-client-id')} {shlex.quote(self.narrow_client[0])} "
+                f'{self.option("narrow-secret")} "${narrow_secret}"'
+            )
+        if self.tls_ca_bundle is not None:
+            parts.append(f"{self.option('tls-ca-bundle')} {shlex.quote(str(self.tls_ca_bundle))}")
+        if self.tls_insecure:
+            parts.append(self.option("insecure"))
+        return parts
 
     def _other_callback_client(self) -> bool:
         """True when a DRC of this run calls the KIC back with a client other than the
