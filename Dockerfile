@@ -31,5 +31,10 @@ USER suite
 WORKDIR /home/suite
 # The report of a run goes to stdout, progress and errors to stderr (one line per step when
 # not on a terminal, as in CI logs).
+# `docker stop` (and a cancelled CI job) sends SIGTERM to kic-conformance, PID 1 here: it ends
+# the run like Ctrl-C, writes the reports of what finished (marked terminated) at once and
+# exits 143 when the scenarios still running have ended (a SIGKILL before then, after
+# `docker stop --time`, changes only the exit status). Kept explicit: SIGINT would work too.
+STOPSIGNAL SIGTERM
 ENTRYPOINT ["kic-conformance"]
 CMD ["--help"]

@@ -3,7 +3,9 @@
 Every option of ``run`` and ``demo`` can also come from an environment variable or a config
 file (:mod:`harness.settings`: command line > ``KIC_CONFORMANCE_*`` > ``kic-conformance.toml``
 > default). Exit status: see :data:`EXIT_STATUS` (0 CONFORMANT, 1 NOT CONFORMANT, 2 COULD NOT
-RUN, 3 NO FAILURES but incomplete, 130 INTERRUPTED); ``validate`` exits 1 on lint problems.
+RUN, 3 NO FAILURES but incomplete, 130 INTERRUPTED, 143 INTERRUPTED by SIGTERM); ``validate``
+exits 1 on lint problems. SIGTERM during a run ends it like Ctrl-C: the reports of what finished
+are written (:func:`sigterm_ends_the_run`).
 Bad input gives a one-line message on stderr naming the problem, never a traceback; report
 paths are checked before anything runs.
 """
@@ -13,7 +15,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
+import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from importlib import metadata
@@ -23,16 +27,23 @@ from typing import IO, Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from harness.config import RunConfig, Selection
+from harness.config import DEFAULT_DRC_CLIENT, DRC_CLIENT_VARIABLE, RunConfig, Selection
 from harness.report import html as html_report
 from harness.report import json_report, junit, terminal
-from harness.results import COMPLETE_FUZZ_EXAMPLES, CaseResult, RunResult
+from harness.results import (
+    COMPLETE_FUZZ_EXAMPLES,
+    TERMINATED_EXIT_CODE,
+    VERDICT_EXIT_CODES,
+    CaseResult,
+    RunResult,
+)
 from harness.scenarios import ScenarioError, lint, load_library
 from harness.settings import (
     CONFIG_ENV,
     CONFIG_FILE,
     SettingsError,
     add_arguments,
+    pair_problem,
     require,
     resolve,
     second_drc_problem,
@@ -43,11 +54,14 @@ EXIT_STATUS = f"""\
 exit status:
   0    CONFORMANT: no failures in a complete run (the whole built-in library and contract,
        nothing skipped, no selection, a strict mock DRC that checks tokens, a narrow client,
-       fuzzing with at least {COMPLETE_FUZZ_EXAMPLES} examples per operation)
+       fuzzing with at least {COMPLETE_FUZZ_EXAMPLES} examples per operation, TLS
+       certificates checked: no --insecure)
   1    NOT CONFORMANT: a must-level check failed or a case could not be run
   2    COULD NOT RUN: bad options, a failed pre-flight check, an empty selection
   3    NO FAILURES (incomplete: <reasons>): no failures, but not a complete run
-  130  INTERRUPTED: Ctrl-C; the reports of what finished are written, marked interrupted
+  130  INTERRUPTED: Ctrl-C (SIGINT); the reports of what finished are written, marked
+       interrupted
+  143  INTERRUPTED by SIGTERM (a cancelled CI job, docker stop): as 130, marked terminated
 
 Every option can also be set by the environment variable named in its help, or as a key of
 a config file (--config FILE, or {CONFIG_ENV}, or ./{CONFIG_FILE}), e.g.
@@ -222,12 +236,45 @@ def progress_for(stream: IO[str]) -> Iterator[Any]:
 # -- running --------------------------------------------------------------------------------
 
 
+class _RunGuard:
+    """Whether the run is still going (SIGTERM then ends it) or its reports are being written."""
+
+    running = True
+
+
+@contextlib.contextmanager
+def sigterm_ends_the_run() -> Iterator[_RunGuard]:
+    """SIGTERM (a cancelled CI job, ``docker stop``) ends a running run like Ctrl-C: it raises
+    :class:`harness.run.Terminated` in the main thread, so the cases that finished are
+    reported and the command exits 143. Once the run is over (``guard.running`` False) a
+    SIGTERM is ignored: the reports are being written, and the command ends right after."""
+    from harness.run import Terminated
+
+    guard = _RunGuard()
+    if threading.current_thread() is not threading.main_thread():
+        yield guard  # signal handlers belong to the main thread (a test calling main())
+        return
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        if guard.running:
+            guard.running = False
+            raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield guard
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _execute(config: RunConfig, opts: argparse.Namespace, out: Console, err: Console) -> int:
     from harness.run import run
 
-    with progress_for(sys.stderr) as progress:
-        result = run(config, progress=progress)
-    return _report(result, opts, out, err)
+    with sigterm_ends_the_run() as guard:
+        with progress_for(sys.stderr) as progress:
+            result = run(config, progress=progress)
+        guard.running = False
+        return _report(result, opts, out, err)
 
 
 def _report(result: RunResult, opts: argparse.Namespace, out: Console, err: Console) -> int:
@@ -266,8 +313,9 @@ def _report(result: RunResult, opts: argparse.Namespace, out: Console, err: Cons
 
 
 def _pair(opts: argparse.Namespace) -> tuple[str, str] | None:
-    if bool(opts.narrow_client_id) != bool(opts.narrow_secret):
-        raise UsageError("give both --narrow-client-id and --narrow-secret, or neither")
+    problem = pair_problem(vars(opts), "narrow-client-id", "narrow-secret")
+    if problem:
+        raise UsageError(problem)
     return (opts.narrow_client_id, opts.narrow_secret) if opts.narrow_client_id else None
 
 
@@ -279,15 +327,12 @@ def _check_tls(opts: argparse.Namespace) -> None:
 
 
 def _check_drc(opts: argparse.Namespace) -> None:
-    from harness.drc_control import api_url_problem
-
+    """The DRC options fit together (a DRC URL that names one of its APIs is the
+    pre-flight's: :func:`harness.run.check_before_run`)."""
     if opts.drc_url and (opts.drc_host or opts.drc_port is not None):
         raise UsageError("give either --drc-url or --drc-host/--drc-port, not both")
     if (opts.drc_host is None) != (opts.drc_port is None):
         raise UsageError("--drc-host and --drc-port go together")
-    problem = api_url_problem(opts.drc_url) if opts.drc_url else None
-    if problem:
-        raise UsageError(f"--drc-url: {problem}")
     problem = second_drc_problem(vars(opts))
     if problem:
         raise UsageError(problem)
@@ -325,7 +370,8 @@ def _cmd_run(opts: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _drc_options(opts: argparse.Namespace) -> list[str]:
-    """The options that start the same mock DRC again (for reproduce lines; no secrets)."""
+    """The options that start the same mock DRC again (for reproduce lines; a DRC client
+    other than the default read from its environment variable, no secrets)."""
     options = [f"--drc-host {opts.drc_host} --drc-port {opts.drc_port}"]
     if opts.drc_public_url:
         options.append(f"--drc-public-url {opts.drc_public_url}")
@@ -340,6 +386,8 @@ def _drc_options(opts: argparse.Namespace) -> list[str]:
         for name in ("drc-lenient", "drc-accept-any-token")
         if getattr(opts, name.replace("-", "_"))
     ]
+    if opts.drc_client is not None and tuple(opts.drc_client) != DEFAULT_DRC_CLIENT:
+        options.append(f'--drc-client "${DRC_CLIENT_VARIABLE}"')
     return options
 
 
@@ -445,9 +493,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"kic-conformance {args.command}: {exc}", markup=False, highlight=False, soft_wrap=True
         )
         return 2
-    except KeyboardInterrupt:
-        err.print(f"kic-conformance {args.command}: interrupted", highlight=False)
-        return 130
+    except KeyboardInterrupt as exc:  # before or after the run itself (it keeps its results)
+        from harness.run import Terminated
+
+        terminated = isinstance(exc, Terminated)
+        what = "terminated (SIGTERM)" if terminated else "interrupted"
+        err.print(f"kic-conformance {args.command}: {what}", highlight=False)
+        return TERMINATED_EXIT_CODE if terminated else VERDICT_EXIT_CODES["INTERRUPTED"]
 
 
 if __name__ == "__main__":

@@ -30,6 +30,15 @@ DEFAULT_FUZZ_EXAMPLES = 25
 DEFAULT_MAX_BODY_BYTES = 2_000_000
 #: Where a pasted reproduce line reads the main and the narrow client's secret from.
 SECRET_VARIABLES = ("KIC_CONFORMANCE_SECRET", "KIC_CONFORMANCE_NARROW_SECRET")
+#: The mock DRC's clients by default: the one your KIC uses at the DRC, and the one the DRC
+#: calls your KIC back with (``--drc-client``, ``--drc-callback-client``).
+DEFAULT_DRC_CLIENT = ("kic", "kic-secret")
+DEFAULT_DRC_CALLBACK_CLIENT = ("mock-drc", "mock-drc-secret")
+#: Where a pasted reproduce line reads those two from, as ID:SECRET, when a run had others
+#: (the environment variables of the options themselves).
+DRC_CLIENT_VARIABLE = "KIC_CONFORMANCE_DRC_CLIENT"
+DRC_CALLBACK_VARIABLE = "KIC_CONFORMANCE_DRC_CALLBACK_CLIENT"
+_VARIABLE_USE = re.compile(r"\$(KIC_CONFORMANCE_[A-Z_]+)")
 
 
 @dataclass
@@ -216,8 +225,10 @@ class RunConfig:
         """A command line that re-runs one scenario the way this run ran it, ready to paste.
 
         Secrets are never written down: the command reads them from the environment variables
-        the CLI reads them from anyway (:data:`SECRET_VARIABLES`), and a trailing shell comment
-        says so. A demo run, or a run that started its mock DRC itself, is repeated by starting
+        the CLI reads them from anyway (:data:`SECRET_VARIABLES`; a call-back client other
+        than the default from :data:`DRC_CALLBACK_VARIABLE`, as ID:SECRET, and so does
+        ``embedded_drc`` for a DRC client other than the default), and a trailing shell comment
+        names them. A demo run, or a run that started its mock DRC itself, is repeated by starting
         those servers again. A pytest plugin run (``option_prefix`` ``--kic-``) is repeated by
         ``pytest`` with the plugin's options, ``-k kic-conformance`` keeping the project's own
         tests out.
@@ -241,25 +252,8 @@ class RunConfig:
                 " ".join(["kic-conformance demo", *defects, *options])
                 + "  # the demo's reference KIC and mock DRC are embedded: this starts them again"
             )
-        main_secret, narrow_secret = SECRET_VARIABLES
-        parts = [
-            "pytest" if plugin else "kic-conformance run",
-            f"{self.option('target')} {shlex.quote(self.target)}",
-            f"{self.option('client-id')} {shlex.quote(self.client_id)}",
-            f'{self.option("secret")} "${main_secret}"',
-        ]
-        secrets = f"${main_secret}"
-        if self.narrow_client:
-            parts.append(
-                f"{self.option('narrow-client-id')} {shlex.quote(self.narrow_client[0])} "
-                f'{self.option("narrow-secret")} "${narrow_secret}"'
-            )
-            secrets += f" and ${narrow_secret}"
-        if self.tls_ca_bundle is not None:
-            parts.append(f"{self.option('tls-ca-bundle')} {shlex.quote(str(self.tls_ca_bundle))}")
-        if self.tls_insecure:
-            parts.append(self.option("insecure"))
-        notes = [f"with your secrets in {secrets}"]
+        parts = ["pytest" if plugin else "kic-conformance run", *self._target_options()]
+        notes = []
         if self.embedded_drc is not None:
             parts.extend(self.embedded_drc)
             notes.append("the mock DRC was embedded in the run: this starts it again")
@@ -267,7 +261,42 @@ class RunConfig:
             parts.append(f"{self.option('drc-url')} {shlex.quote(self.drc_url)}")
             if self.second_drc_url:
                 parts.append(f"{self.option('second-drc-url')} {shlex.quote(self.second_drc_url)}")
+        if self._other_callback_client():
+            parts.append(f'{self.option("drc-callback-client")} "${DRC_CALLBACK_VARIABLE}"')
+        variables = list(dict.fromkeys(_VARIABLE_USE.findall(" ".join(parts))))
+        secrets = " and ".join(
+            f"${v}" + (" (ID:SECRET)" if v in (DRC_CLIENT_VARIABLE, DRC_CALLBACK_VARIABLE) else "")
+            for v in variables
+        )
+        notes.insert(0, f"with your secrets in {secrets}")
         return " ".join([*parts, *options]) + "  # " + "; ".join(notes)
+
+    def _target_options(self) -> list[str]:
+        """The options of a reproduce line that reach the KIC: target, clients (their secrets
+        as :data:`SECRET_VARIABLES`), TLS."""
+        main_secret, narrow_secret = SECRET_VARIABLES
+        parts = [
+            f"{self.option('target')} {shlex.quote(self.target)}",
+            f"{self.option('client-id')} {shlex.quote(self.client_id)}",
+            f'{self.option("secret")} "${main_secret}"',
+        ]
+        if self.narrow_client:
+            parts.append(
+                f"{self.option('narrow-client-id')} {shlex.quote(self.narrow_client[0])} "
+                f'{self.option("narrow-secret")} "${narrow_secret}"'
+            )
+        if self.tls_ca_bundle is not None:
+            parts.append(f"{self.option('tls-ca-bundle')} {shlex.quote(str(self.tls_ca_bundle))}")
+        if self.tls_insecure:
+            parts.append(self.option("insecure"))
+        return parts
+
+    def _other_callback_client(self) -> bool:
+        """True when a DRC of this run calls the KIC back with a client other than the
+        default (a reproduce line must name it, or its pre-flight fails)."""
+        has_drc = self.embedded_drc is not None or bool(self.drc_url)
+        client = self.drc_callback_client
+        return has_drc and client is not None and tuple(client) != DEFAULT_DRC_CALLBACK_CLIENT
 
     def describe(self) -> dict[str, Any]:
         """Settings worth keeping in a report (no secrets)."""

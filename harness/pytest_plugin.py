@@ -23,7 +23,10 @@ skipped. The run is the CLI's (:mod:`harness.run`):
   run-alone and call-back rules hold between xdist workers that share a DRC too), failed
   call-back scenarios explained by :class:`harness.run.CallbackDoctor`; fuzz items through
   :func:`harness.run.fuzz_phase`;
-- the session ends with the CLI's verdict line (:func:`harness.report.terminal.verdict_line`).
+- the session ends with the CLI's verdict line (:func:`harness.report.terminal.verdict_line`);
+  a session whose verdict is ``NO FAILURES (incomplete: ...)`` fails (exit status 1, pytest's
+  "tests failed", with a line saying why), unless ``--kic-allow-incomplete`` is given: a CI job
+  on pytest must not go green on a run that left checks out (the CLI exits 3 there).
 
 Under xdist every worker in ``--kic-demo`` mode starts its own embedded environment; with
 ``--kic-url`` all share the target, and a mock DRC of ``--kic-drc-host`` (and the second one
@@ -42,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from jwt.warnings import InsecureKeyLengthWarning
 
-from harness.config import RunConfig, Selection
+from harness.config import DEFAULT_DRC_CLIENT, DRC_CLIENT_VARIABLE, RunConfig, Selection
 from harness.report.text import case_text, cleanup_text
 from harness.results import CaseResult, CheckResult, Level, Outcome, RunMode, RunResult
 from harness.scenarios import Scenario, ScenarioError
@@ -53,6 +56,7 @@ from harness.settings import (
     SettingsError,
     argparse_type,
     options_for,
+    pair_problem,
     require,
     resolve,
     second_drc_problem,
@@ -105,6 +109,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--kic-demo",
         action="store_true",
         help="test the built-in reference KIC with an embedded mock DRC",
+    )
+    group.addoption(
+        "--kic-allow-incomplete",
+        action="store_true",
+        help="let a session without failures pass although the run was incomplete (NO "
+        "FAILURES (incomplete: ...)); by default such a session fails with exit status 1",
     )
     group.addoption(
         "--kic-config",
@@ -168,16 +178,13 @@ def _cli_default(dest: str) -> Any:
 
 
 def _combination_problem(values: dict[str, Any]) -> str | None:
-    from harness.drc_control import api_url_problem
-
-    if bool(values["narrow_client_id"]) != bool(values["narrow_secret"]):
-        return "give both --kic-narrow-client-id and --kic-narrow-secret, or neither"
+    problem = pair_problem(values, "narrow-client-id", "narrow-secret", "pytest")
+    if problem:
+        return problem
     if values["drc_url"] and (values["drc_host"] or values["drc_port"] is not None):
         return "give either --kic-drc-url or --kic-drc-host/--kic-drc-port, not both"
     if (values["drc_host"] is None) != (values["drc_port"] is None):
         return "--kic-drc-host and --kic-drc-port go together"
-    if values["drc_url"] and api_url_problem(values["drc_url"]):
-        return f"--kic-drc-url: {api_url_problem(values['drc_url'])}"
     problem = second_drc_problem(values, "pytest")
     if problem:
         return problem
@@ -209,7 +216,8 @@ def _apply(run_config: RunConfig, values: dict[str, Any]) -> RunConfig:
 
 def _drc_options(values: dict[str, Any]) -> list[str]:
     """The plugin options that start the same mock DRC again (for reproduce lines; the URL
-    the session's DRC had is gone after the session; no secrets)."""
+    the session's DRC had is gone after the session; a DRC client other than the default read
+    from its environment variable, no secrets)."""
 
     def flag(name: str) -> str:
         return BY_NAME[name].flag("pytest")
@@ -226,6 +234,9 @@ def _drc_options(values: dict[str, Any]) -> list[str]:
         for name in ("drc-lenient", "drc-accept-any-token")
         if values[name.replace("-", "_")]
     ]
+    client = values.get("drc_client")
+    if client is not None and tuple(client) != DEFAULT_DRC_CLIENT:
+        options.append(f'{flag("drc-client")} "${DRC_CLIENT_VARIABLE}"')
     return options
 
 
@@ -347,6 +358,8 @@ class SessionVerdict:
     def __init__(self, state: _SessionState) -> None:
         self.state = state
         self.cases: dict[str, CaseResult] = {}
+        #: Why the session was made to fail although no item did (None: it was not).
+        self.failed_because: str | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if not report.nodeid.startswith(SUITE_NODE + "::"):
@@ -389,6 +402,22 @@ class SessionVerdict:
             result.stopped = f"stopped after {maxfail} failed items (--maxfail {maxfail})"
         return result
 
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """An incomplete run fails the session (exit status 1) unless the user accepts it:
+        pytest would exit 0, and a CI job would pass on a run that checked less."""
+        result = self.result(session.config, exitstatus)
+        if result is None or result.verdict_state != "NO FAILURES":
+            return
+        if session.exitstatus != pytest.ExitCode.OK:
+            return
+        if session.config.getoption("kic_allow_incomplete"):
+            return
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        self.failed_because = (
+            "kic-conformance: exit status 1: no item failed, but the run was incomplete "
+            "(the reasons above); give --kic-allow-incomplete to let such a run pass"
+        )
+
     def pytest_terminal_summary(
         self, terminalreporter: Any, exitstatus: int, config: pytest.Config
     ) -> None:
@@ -402,6 +431,8 @@ class SessionVerdict:
         terminalreporter.write_sep("-", "kic-conformance")
         terminalreporter.write_line(f"mode: {result.mode.describe()}")
         terminalreporter.write_line(Text.from_markup(verdict_line(result)).plain)
+        if self.failed_because:
+            terminalreporter.write_line(self.failed_because, red=True, bold=True)
 
 
 class ScenarioItem(pytest.Item):

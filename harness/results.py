@@ -14,9 +14,9 @@ case *precondition failed*: it still counts against conformance, but the operati
 counts it against the operation that failed, not the one the scenario tests.
 :meth:`RunResult.causes` groups every failure of a run into its distinct causes.
 A run without failures is CONFORMANT only when it was complete: :class:`RunMode` records how
-the run was set up (DRC strict or lenient, token checking, narrow client, selection, fuzzing)
-and :attr:`RunResult.incomplete_reasons` names every gap (skips included); with any, the
-verdict is ``NO FAILURES (incomplete: ...)``. :data:`VERDICT_EXIT_CODES` maps each verdict
+the run was set up (DRC strict or lenient, token checking, narrow client, selection, fuzzing,
+TLS checking) and :attr:`RunResult.incomplete_reasons` names every gap (skips included); with
+any, the verdict is ``NO FAILURES (incomplete: ...)``. :data:`VERDICT_EXIT_CODES` maps each verdict
 state to the exit status of the command line.
 
 Checks of a scenario's ``finally:`` steps carry ``cleanup=True`` and never change a case's
@@ -443,7 +443,8 @@ def group_causes(cases: list[CaseResult]) -> list[Cause]:
     return sorted(causes.values(), key=lambda c: (rank[c.outcome], -len(c.cases), -c.occurrences))
 
 
-#: The verdict states (the first word(s) of :attr:`RunResult.verdict`) and their exit status.
+#: The verdict states (the first word(s) of :attr:`RunResult.verdict`) and their exit status
+#: (an INTERRUPTED run ended by SIGTERM exits :data:`TERMINATED_EXIT_CODE` instead).
 VERDICT_EXIT_CODES = {
     "CONFORMANT": 0,
     "NOT CONFORMANT": 1,
@@ -451,6 +452,8 @@ VERDICT_EXIT_CODES = {
     "NO FAILURES": 3,
     "INTERRUPTED": 130,
 }
+#: The exit status of a run interrupted by SIGTERM (128 + 15, as a shell reports it).
+TERMINATED_EXIT_CODE = 143
 #: What a run must fuzz at least, per operation, to count as complete (the CLI's default).
 COMPLETE_FUZZ_EXAMPLES = 25
 
@@ -463,7 +466,9 @@ class RunMode:
     ``none``; ``drc_checks_tokens`` is False for a DRC that accepts any token. ``scenarios``
     says where the scenarios came from (``built-in``, the folders given, or ``given`` for a
     list handed to :func:`harness.run.run`); ``selection`` holds the filters applied to them.
-    ``preflight`` is False only when the caller skipped the pre-flight checks.
+    ``preflight`` is False only when the caller skipped the pre-flight checks;
+    ``tls_insecure`` is True when TLS certificates were not checked (``--insecure``: anyone
+    between the harness and the KIC could have answered for it).
     """
 
     drc: str = "none"
@@ -476,6 +481,7 @@ class RunMode:
     fuzz_seed: int | None = None
     max_failures: int | None = None
     preflight: bool = True
+    tls_insecure: bool = False
 
     def gaps(self) -> list[str]:
         """What this set-up leaves unchecked, in words (empty: a complete set-up)."""
@@ -503,6 +509,8 @@ class RunMode:
             )
         if not self.preflight:
             gaps.append("no pre-flight checks")
+        if self.tls_insecure:
+            gaps.append("TLS certificates not checked")
         return gaps
 
     def describe(self) -> str:
@@ -530,6 +538,8 @@ class RunMode:
             parts.append(f"stop after {self.max_failures} failed cases")
         if not self.preflight:
             parts.append("no pre-flight")
+        if self.tls_insecure:
+            parts.append("TLS certificates not checked (--insecure)")
         return "; ".join(parts)
 
     def _selection_text(self) -> str:
@@ -547,7 +557,7 @@ class RunResult:
     ``mode`` is set by :func:`harness.run.run` (None for a result put together by hand: then
     only skips and stops make it incomplete). ``stopped`` says why the run ended before
     everything planned ran (``--max-failures``); ``interrupted`` is set on Ctrl-C, with the
-    cases that finished before it.
+    cases that finished before it, and ``terminated`` too when SIGTERM ended the run.
     """
 
     target: str
@@ -565,6 +575,7 @@ class RunResult:
     mode: RunMode | None = None
     stopped: str | None = None
     interrupted: bool = False
+    terminated: bool = False
 
     def record_status(self, operation_id: str | None, status: int | None) -> None:
         if operation_id and status is not None:
@@ -615,7 +626,10 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        return VERDICT_EXIT_CODES[self.verdict_state]
+        state = self.verdict_state
+        if state == "INTERRUPTED" and self.terminated:
+            return TERMINATED_EXIT_CODE
+        return VERDICT_EXIT_CODES[state]
 
     def counts(self) -> Counter[Outcome]:
         return Counter(c.outcome for c in self.cases)
@@ -670,6 +684,7 @@ class RunResult:
             "incomplete": self.incomplete_reasons,
             "stopped": self.stopped,
             "interrupted": self.interrupted,
+            "terminated": self.terminated,
             "counts": {o.value: n for o, n in self.counts().items()},
             "causes": [cause.to_dict() for cause in self.causes()],
             "cleanup_problems": self.cleanup_problem_count(),
@@ -705,4 +720,5 @@ class RunResult:
             mode=RunMode.from_dict(data["mode"]) if data.get("mode") else None,
             stopped=data.get("stopped"),
             interrupted=bool(data.get("interrupted")),
+            terminated=bool(data.get("terminated")),
         )

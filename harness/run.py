@@ -6,20 +6,21 @@
 - :func:`plan` loads the spec and the scenario library and applies the selection; a selection
   that leaves nothing is a run that cannot go on (:func:`empty_selection`);
 - :func:`check_before_run` (the pre-flight) makes sure the settings are right before any
-  scenario runs: the target answers JSON at its API root and to an authenticated list for the
-  main client, the narrow client may read but not write, the mock DRC (and a second one, when
-  given) answers its control API and the KIC accepts the DRC's call-back client. Each
-  problem is one or two lines naming the option to fix; it also reads how the DRCs were
-  started, for the run's :class:`RunMode`;
+  scenario runs: the DRC URLs are no API URLs of a DRC, the target answers JSON at its API
+  root and to an authenticated list for the main client, the narrow client may read but not
+  write, the mock DRC (and a second one, when given) answers its control API and the KIC
+  accepts the DRC's call-back client. Each problem is one or two lines naming the option to
+  fix; it also reads how the DRCs were started, for the run's :class:`RunMode`;
 - :func:`run_scenarios` runs them in threads, each through :func:`harness.runner.run_scenario`
   inside its :meth:`~harness.scheduling.DrcTurns.turn`, those that need the DRC alone last
-  (:mod:`harness.scheduling`), stopping early after ``max_failures`` failed cases; a failed
-  call-back scenario is explained by the DRC's journal when its call-back into the KIC failed
-  (:class:`CallbackDoctor`);
+  (:mod:`harness.scheduling`), stopping early after ``max_failures`` cases that count against
+  conformance; a failed call-back scenario is explained by the DRC's journal when its
+  call-back into the KIC failed (:class:`CallbackDoctor`);
 - :func:`fuzz_phase` runs :func:`harness.fuzz.run_fuzz`, recording clearly when it cannot.
 
 Ctrl-C (KeyboardInterrupt) during the run ends it with the cases that finished and
-``interrupted`` set. The pytest plugin runs the same pre-flight once and each item the same way
+``interrupted`` set; :class:`Terminated` (SIGTERM, raised by the CLI's handler) likewise, with
+``terminated`` set too. The pytest plugin runs the same pre-flight once and each item the same way
 (turn, :func:`~harness.runner.run_scenario`, the doctor), its fuzz items through
 :func:`fuzz_phase`. Problems of the run itself set ``aborted``; target misbehaviour becomes
 failed checks; nothing raises.
@@ -40,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.config import RunConfig, Selection
-from harness.drc_control import DrcControlError
+from harness.drc_control import DrcControlError, api_url_problem
 from harness.fuzz import run_fuzz
 from harness.results import CaseResult, CheckResult, Level, Outcome, RunMode, RunResult
 from harness.runner import RunContext, run_scenario
@@ -57,6 +58,11 @@ Progress = Callable[[str, CaseResult | None, int, int], None]
 WAIT_PAUSE = 0.5
 #: The DRC's call-back outcomes that mean it got no usable answer from the KIC.
 FAILED_CALLBACKS = frozenset({"unreachable", "client-error", "server-error", "invalid-response"})
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread by a front end's SIGTERM handler (CI cancelling a job,
+    ``docker stop``): the run ends like on Ctrl-C, with what finished, marked terminated."""
 
 
 @dataclass
@@ -353,9 +359,21 @@ def _combined(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
     return combined
 
 
+def _check_drc_urls(config: RunConfig) -> str | None:
+    """The DRC URLs are mock DRC base URLs, not one of their APIs (asks nothing)."""
+    for name, url in (("drc-url", config.drc_url), ("second-drc-url", config.second_drc_url)):
+        problem = api_url_problem(url) if url else None
+        if problem:
+            return f"{config.option(name)}: {problem}"
+    return None
+
+
 def check_before_run(context: RunContext) -> Preflight:
     """The pre-flight: every check above in order; the first problem ends it."""
     config = context.config
+    problem = _check_drc_urls(config)
+    if problem:
+        return Preflight(problem)
     if config.wait_for_target > 0:
         wait_for_target(context, config.wait_for_target)
     problem = _check_target(context)
@@ -410,6 +428,7 @@ def run_mode(
         fuzz_seed=config.fuzz_seed,
         max_failures=config.max_failures,
         preflight=preflight,
+        tls_insecure=config.tls_insecure,
     )
 
 
@@ -547,10 +566,6 @@ def _urls_sent(case: CaseResult) -> list[str]:
 # -- the phases --------------------------------------------------------------------------------
 
 
-def _counts_as_failure(case: CaseResult) -> bool:
-    return case.outcome in (Outcome.FAILED, Outcome.ERROR)
-
-
 def run_scenarios(
     scenarios: Sequence[Scenario],
     context: RunContext,
@@ -563,7 +578,10 @@ def run_scenarios(
     """Run planned scenarios: those sharing the DRC in ``config.workers`` threads, then the
     run-alone ones one by one; the cases come back in the order of ``scenarios``.
 
-    After ``config.max_failures`` failed cases ``stop`` is set and no further scenario starts.
+    After ``config.max_failures`` cases that count against conformance (failed, precondition
+    failed, error: :attr:`~harness.results.Outcome.counts_against`) ``stop`` is set and no
+    further scenario starts; scenarios already running in other threads still finish, so a
+    parallel run may end with a few more such cases than the limit.
     ``finished`` (by scenario id) holds every case as soon as it is done, so a caller
     interrupted by Ctrl-C still has them.
     """
@@ -588,7 +606,7 @@ def run_scenarios(
         doctor.examine(scenario, case)
         with lock:
             cases[scenario.id] = case
-            if _counts_as_failure(case):
+            if case.outcome.counts_against:
                 failures += 1
                 if limit and failures >= limit:
                     stop.set()
@@ -670,6 +688,27 @@ def _run(
     progress: Progress | None,
     preflight: bool,
 ) -> None:
+    planned = _plan_into(config, result, scenarios)
+    if planned is None:
+        return
+    try:
+        context = RunContext.create(config, planned.spec)
+    except ValueError as exc:  # an unreadable CA bundle
+        result.aborted = f"{exc}\ncheck {config.option('tls-ca-bundle')}"
+        return
+    try:
+        _run_planned(
+            context, planned, result, progress, given=scenarios is not None, preflight=preflight
+        )
+    finally:
+        context.close()
+
+
+def _plan_into(
+    config: RunConfig, result: RunResult, scenarios: list[Scenario] | None
+) -> Plan | None:
+    """The run's :class:`Plan`, its contract recorded in ``result``; None (``aborted`` set)
+    when the spec or the scenarios cannot be read or the selection leaves nothing."""
     try:
         planned = plan(
             spec_path=config.spec_path,
@@ -679,26 +718,31 @@ def _run(
         )
     except (SpecError, ScenarioError) as exc:
         result.aborted = str(exc)
-        return
+        return None
     result.spec_version = planned.spec.version
     result.documented_statuses = planned.spec.documented_statuses()
     result.aborted = empty_selection(planned, config)
-    if result.aborted:
-        return
-    try:
-        context = RunContext.create(config, planned.spec)
-    except ValueError as exc:  # an unreadable CA bundle
-        result.aborted = f"{exc}\ncheck {config.option('tls-ca-bundle')}"
-        return
+    return None if result.aborted else planned
+
+
+def _run_planned(
+    context: RunContext,
+    planned: Plan,
+    result: RunResult,
+    progress: Progress | None,
+    *,
+    given: bool,
+    preflight: bool,
+) -> None:
+    """Pre-flight, scenarios, fuzz phase into ``result``; Ctrl-C keeps what finished."""
+    config = context.config
     finished: dict[str, CaseResult] = {}
     in_fuzz_phase = False
     try:
         checked = (
             check_before_run(context) if preflight else Preflight(None, _drc_settings(context))
         )
-        result.mode = run_mode(
-            config, checked.drc_settings, given=scenarios is not None, preflight=preflight
-        )
+        result.mode = run_mode(config, checked.drc_settings, given=given, preflight=preflight)
         if checked.problem:
             result.aborted = checked.problem
             return
@@ -717,17 +761,28 @@ def _run(
         elif config.fuzz_examples > 0:
             in_fuzz_phase = True
             fuzz_phase(context, result, progress)  # records the statuses it observes itself
-    except KeyboardInterrupt:
-        result.interrupted = True
-        if not in_fuzz_phase:
-            result.cases = [finished[s.id] for s in planned.scenarios if s.id in finished]
-            _record_statuses(result)
-        done = sum(1 for c in result.cases if c.kind == "scenario")
-        result.stopped = f"interrupted after {done} of {len(planned.scenarios)} scenarios" + (
-            " and part of the fuzz phase" if in_fuzz_phase else ""
-        )
-    finally:
-        context.close()
+    except KeyboardInterrupt as exc:  # Terminated (SIGTERM) included
+        _interrupted(result, planned, finished, in_fuzz_phase, isinstance(exc, Terminated))
+
+
+def _interrupted(
+    result: RunResult,
+    planned: Plan,
+    finished: dict[str, CaseResult],
+    in_fuzz_phase: bool,
+    terminated: bool,
+) -> None:
+    """Mark ``result`` interrupted, with the scenarios that finished before it."""
+    result.interrupted = True
+    result.terminated = terminated
+    if not in_fuzz_phase:
+        result.cases = [finished[s.id] for s in planned.scenarios if s.id in finished]
+        _record_statuses(result)
+    done = sum(1 for c in result.cases if c.kind == "scenario")
+    how = "terminated (SIGTERM)" if terminated else "interrupted"
+    result.stopped = f"{how} after {done} of {len(planned.scenarios)} scenarios" + (
+        " and part of the fuzz phase" if in_fuzz_phase else ""
+    )
 
 
 def _record_statuses(result: RunResult) -> None:

@@ -12,8 +12,15 @@ from it. A value is taken from, in this order:
    ``kic-conformance.toml`` in the current folder when there is one. Its keys are the long
    option names (``client-id = "suite"``), ``${VAR}`` in a string is replaced by that
    environment variable, relative paths are relative to the file's folder, and an unknown key
-   is an error;
+   is an error. So is a key the command does not take (``defect`` for ``run``; ``json``,
+   ``html``, ``junit``, ``workers``, ``max-failures``, ``defect`` for the pytest plugin:
+   :func:`key_problem`), except where it is plainly not meant for the command: ``list`` and
+   ``validate`` take what they need from a file shared with ``run``, and ``demo`` brings its
+   own KIC and DRCs, so it passes over the keys of the KIC under test and the DRC;
 4. the option's default.
+
+:func:`resolve` also says where each value came from (``sources``), for messages about
+options that go together (:func:`pair_problem`).
 
 Every problem is a :class:`SettingsError` whose message names the option and where the bad
 value came from, in one line.
@@ -29,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.config import DEFAULT_FUZZ_SEED
+from harness.config import DEFAULT_DRC_CALLBACK_CLIENT, DEFAULT_DRC_CLIENT, DEFAULT_FUZZ_SEED
 
 # The reading of values (environment, TOML file, precedence) is shared with mock-drc.
 from zgw.settings import SettingsError as SettingsError
@@ -155,7 +162,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("narrow-secret", "that client's JWT secret"),
     Option("tls-ca-bundle", "trust these CA certificates (PEM) for HTTPS instead of the default "
            "ones (SSL_CERT_FILE, else certifi's)", Path, metavar="FILE", path=True),
-    Option("insecure", "do not check TLS certificates (never for a certificate run)",
+    Option("insecure", "do not check TLS certificates (a trial run: the run is incomplete)",
            switch=True, default=False),
     Option("wait-for-target", "wait up to this many seconds for the target to answer before "
            "the pre-flight checks (default 0)", _seconds, default=0.0, metavar="S"),
@@ -168,10 +175,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("drc-public-url", "base URL your KIC uses to reach that DRC (default "
            "http://HOST:PORT)", _url, group="drc", metavar="URL"),
     Option("drc-client", "credentials your KIC uses at the DRC", _credentials,
-           default=("kic", "kic-secret"), group="drc", metavar="ID:SECRET"),
+           default=DEFAULT_DRC_CLIENT, group="drc", metavar="ID:SECRET"),
     Option("drc-callback-client", "credentials the DRC uses to call your KIC back (needs "
            "klanten.lezen in your KIC; with --drc-url: the DRC's --callback-client)",
-           _credentials, default=("mock-drc", "mock-drc-secret"), group="drc",
+           _credentials, default=DEFAULT_DRC_CALLBACK_CLIENT, group="drc",
            metavar="ID:SECRET"),
     Option("drc-accept-any-token", "the DRC accepts any token from your KIC (incomplete run)",
            group="drc", switch=True, default=False),
@@ -213,7 +220,8 @@ OPTIONS: tuple[Option, ...] = (
            _positive, default=10.0, group="reports", commands=RUN_AND_DEMO, metavar="S"),
     Option("workers", "scenarios run at the same time (default 4)", _at_least_one, default=4,
            group="reports", commands=RUN_AND_DEMO, pytest=False, metavar="N"),
-    Option("max-failures", "stop after this many failed cases (the run is then incomplete)",
+    Option("max-failures", "stop after this many failed, precondition-failed or error cases "
+           "(the run is then incomplete; running workers finish theirs, so a few more may end)",
            _at_least_one, group="reports", commands=RUN_AND_DEMO, pytest=False, metavar="N"),
     Option("spec", "OpenAPI file (default: the built-in contract)", Path, group="reports",
            commands=frozenset({"run", "demo", "list", "validate"}), path=True, metavar="FILE"),
@@ -286,6 +294,48 @@ def load_config(path: Path, environ: Mapping[str, str]) -> ConfigFile:
 
 # -- resolving ---------------------------------------------------------------------------------
 
+#: What the pytest plugin has instead of the CLI options it does not take.
+PYTEST_INSTEAD = {
+    "junit": "pytest's --junitxml",
+    "workers": "pytest-xdist's -n",
+    "max-failures": "pytest's --maxfail",
+}
+
+
+def _command_name(command: str) -> str:
+    return "the pytest plugin" if command == "pytest" else f"kic-conformance {command}"
+
+
+def key_problem(key: str, command: str, path: Path) -> str | None:
+    """Why the config file key ``key`` cannot be used by ``command`` (None: it can, or the
+    command passes over it: see the module docstring)."""
+    option = BY_NAME[key]
+    if option in options_for(command) or command in ("list", "validate"):
+        return None
+    if command == "demo" and option.group in ("target", "drc"):
+        return None
+    takers = sorted(option.commands) + (["the pytest plugin"] if option.pytest else [])
+    text = f"{path}: the key {key!r} is not an option of {_command_name(command)}"
+    text += f" (only of: {', '.join(takers)})" if takers else ""
+    other_file = "--kic-config FILE" if command == "pytest" else "--config FILE"
+    instead = PYTEST_INSTEAD.get(key) if command == "pytest" else None
+    text += f"; use {instead} instead," if instead else ";"
+    return f"{text} and leave the key out (or give another file: {other_file})"
+
+
+def _source(
+    option: Option, given: Any, environ: Mapping[str, str], file: ConfigFile | None
+) -> str | None:
+    """Where :func:`zgw.settings.pick` takes the value of ``option`` from (None: the default),
+    for messages that must say which value to fix."""
+    if given is not None:
+        return "the command line"
+    if environ.get(option.env) is not None:
+        return f"the environment variable {option.env}"
+    if file is not None and option.name in file.values:
+        return f"the config file {file.path}"
+    return None
+
 
 def resolve(
     given: Mapping[str, Any],
@@ -300,11 +350,21 @@ def resolve(
     environ = os.environ if environ is None else environ
     found = find_config(config_path, environ)
     file = load_config(found, environ) if found else None
+    for key in file.values if file else []:
+        problem = key_problem(key, command, file.path)
+        if problem:
+            raise SettingsError(problem)
     values: dict[str, Any] = {}
     file_values = file.values if file is not None else {}
+    sources: dict[str, str] = {}
     for option in options_for(command):
-        values[option.dest] = pick(option, given.get(option.dest), environ, file_values)
+        given_value = given.get(option.dest)
+        values[option.dest] = pick(option, given_value, environ, file_values)
+        source = _source(option, given_value, environ, file)
+        if source is not None:
+            sources[option.dest] = source
     values["config_file"] = str(file.path) if file else None
+    values["sources"] = sources
     return values
 
 
@@ -319,13 +379,29 @@ def require(values: Mapping[str, Any], names: tuple[str, ...], front_end: str = 
         )
 
 
+def pair_problem(
+    values: Mapping[str, Any], first: str, second: str, front_end: str = "cli"
+) -> str | None:
+    """The problem when only one of two options that go together has a value, naming where
+    that value came from (``values["sources"]`` of :func:`resolve`); None: both or neither."""
+    one, other = BY_NAME[first], BY_NAME[second]
+    if bool(values.get(one.dest)) == bool(values.get(other.dest)):
+        return None
+    given = one if values.get(one.dest) else other
+    source = (values.get("sources") or {}).get(given.dest, "the command line")
+    return (
+        f"give both {one.flag(front_end)} and {other.flag(front_end)}, or neither "
+        f"({given.flag(front_end)} is set by {source})"
+    )
+
+
 def second_drc_problem(values: Mapping[str, Any], front_end: str = "cli") -> str | None:
     """What is wrong with the options of the second mock DRC, in one line (None: nothing).
 
     ``values`` are the resolved options by dest; ``front_end`` spells the flags (``pytest``:
-    ``--kic-...``).
+    ``--kic-...``). A URL that names one of the DRC's APIs is the pre-flight's to tell
+    (:func:`harness.run.check_before_run`).
     """
-    from harness.drc_control import api_url_problem
 
     def flag(name: str) -> str:
         return BY_NAME[name].flag(front_end)
@@ -351,9 +427,6 @@ def second_drc_problem(values: Mapping[str, Any], front_end: str = "cli") -> str
             f"{flag('second-drc-url')} needs the first mock DRC too ({flag('drc-url')} or "
             f"{flag('drc-host')}/{flag('drc-port')})"
         )
-    problem = api_url_problem(url)
-    if problem:
-        return f"{flag('second-drc-url')}: {problem}"
     if first_url and url.rstrip("/") == first_url.rstrip("/"):
         return f"{flag('second-drc-url')} names the DRC of {flag('drc-url')}: give another one"
     return None

@@ -4,6 +4,8 @@ environment and kic-conformance.toml, --version and --help, validate and list.""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -38,8 +40,6 @@ def run_args(target: str, folder: Path, *extra: str) -> list[str]:
 @pytest.fixture(autouse=True)
 def _no_outside_settings(monkeypatch, tmp_path) -> None:
     """No KIC_CONFORMANCE_* of the developer's shell and no kic-conformance.toml around."""
-    import os
-
     for name in [n for n in os.environ if n.startswith("KIC_CONFORMANCE_")]:
         monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
@@ -201,11 +201,27 @@ def test_report_paths_are_checked_before_the_run(
     assert captured.out == "" and not httpserver.log
 
 
-def test_the_drc_url_of_the_documents_api_gets_a_hint(capsys) -> None:
+@pytest.mark.parametrize(
+    ("option", "url"),
+    [
+        ("--drc-url", "http://drc.example:8500/documenten/api/v1/"),
+        ("--second-drc-url", "http://drc2.example:8500/zaken/api/v1"),
+    ],
+)
+def test_the_drc_url_of_the_documents_api_gets_a_hint(option, url, tmp_path, capsys) -> None:
+    """A pre-flight problem like the others: the hint on stderr, COULD NOT RUN on stdout and
+    in the reports, before anything is asked of the target."""
     argv = ["run", "--target", "http://kic/api/v1", "--client-id", "c", "--secret", "s"]
-    code = main([*argv, "--drc-url", "http://drc.example:8500/documenten/api/v1/"])
-    assert code == 2
-    assert "give the mock DRC's base URL http://drc.example:8500 instead" in capsys.readouterr().err
+    if option == "--second-drc-url":
+        argv += ["--drc-url", "http://drc.example:8500"]
+    report = tmp_path / "r.json"
+    assert main([*argv, option, url, "--json", str(report)]) == 2
+    captured = capsys.readouterr()
+    base = url.split("/documenten")[0].split("/zaken")[0]
+    assert f"kic-conformance run: {option}: {url.rstrip('/')} is the DRC's" in captured.err
+    assert f"give the mock DRC's base URL {base} instead" in captured.err
+    assert captured.out.startswith("COULD NOT RUN ")
+    assert json.loads(report.read_text())["verdict"] == "COULD NOT RUN"
 
 
 def test_the_secret_can_come_from_the_environment(
@@ -261,3 +277,83 @@ def test_help_lists_the_exit_codes_and_every_command_has_a_version() -> None:
             [sys.executable, "-m", module, "--version"], capture_output=True, text=True
         )
         assert done.returncode == 0 and done.stdout.startswith(f"{name} 0."), done
+
+
+LIST_201 = """\
+id: klanten-list-201
+title: A list that expects a 201 (fails on any KIC)
+rule: oas:klant_list
+steps:
+  - call: klant_list
+    expect: {status: 201}
+"""
+
+
+def test_a_pasted_reproduce_line_keeps_the_drc_clients_of_the_run(
+    scenario_dir, tmp_path, monkeypatch, capsys
+) -> None:
+    """A run with its own --drc-client and --drc-callback-client: the reproduce line names
+    both by their environment variables (never the secrets) and, pasted, passes the
+    pre-flight again (without them the KIC refused the default call-back client: exit 2)."""
+    from reference_kic.app import create_app
+    from reference_kic.config import ALL_SCOPES, DrcCredential, KicConfig
+    from zgw.jwt import Client
+    from zgw.serving import serve_in_thread
+
+    callback = ("other-drc", "other-drc-callback-secret-0123456789")
+    drc_client = ("kic-other", "kic-other-drc-secret-0123456789")
+    port = free_port()
+    kic_config = KicConfig(
+        db_path=str(tmp_path / "kic.sqlite3"),
+        clients={
+            "cli": Client("cli", SECRET, ALL_SCOPES),
+            callback[0]: Client(*callback, frozenset({"klanten.lezen"})),
+        },
+        drc_credentials=[DrcCredential(f"http://127.0.0.1:{port}/", *drc_client)],
+    )
+    folder = scenario_dir(list=LIST_201)
+    with serve_in_thread(create_app(kic_config)) as kic:
+        argv = run_args(f"{kic.url}/api/v1", folder, "--drc-host", "127.0.0.1")
+        argv += ["--drc-port", str(port), "--drc-client", ":".join(drc_client)]
+        argv += ["--drc-callback-client", ":".join(callback)]
+        assert main(argv) == 1
+        out = capsys.readouterr().out
+        [line] = [x.split("reproduce: ", 1)[1] for x in out.splitlines() if "reproduce: " in x]
+        assert '--drc-client "$KIC_CONFORMANCE_DRC_CLIENT"' in line
+        assert '--drc-callback-client "$KIC_CONFORMANCE_DRC_CALLBACK_CLIENT"' in line
+        assert callback[1] not in line and drc_client[1] not in line and SECRET not in line
+        assert "$KIC_CONFORMANCE_DRC_CALLBACK_CLIENT (ID:SECRET)" in line.split("#", 1)[1]
+        environment = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("KIC_CONFORMANCE_")},
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "KIC_CONFORMANCE_SECRET": SECRET,
+            "KIC_CONFORMANCE_DRC_CLIENT": ":".join(drc_client),
+            "KIC_CONFORMANCE_DRC_CALLBACK_CLIENT": ":".join(callback),
+        }
+        pasted = subprocess.run(
+            ["bash", "-c", line],
+            capture_output=True,
+            text=True,
+            env=environment,
+            timeout=300,
+            cwd=tmp_path,
+        )
+    assert pasted.returncode == 1, pasted.stdout + pasted.stderr
+    assert "FAILED klanten-list-201" in pasted.stdout
+
+
+def test_usage_errors_name_where_a_value_came_from(tmp_path, monkeypatch, capsys) -> None:
+    """A narrow secret from the environment without its client id, and a key of the config
+    file that ``run`` does not take: each message names the variable or the file."""
+    argv = ["run", "--target", "http://kic/api/v1", "--client-id", "c", "--secret", "s"]
+    monkeypatch.setenv("KIC_CONFORMANCE_NARROW_SECRET", "narrow-secret")
+    assert main(argv) == 2
+    assert "(--narrow-secret is set by the environment variable KIC_CONFORMANCE_NARROW_SECRET)" in (
+        capsys.readouterr().err
+    )
+    monkeypatch.delenv("KIC_CONFORMANCE_NARROW_SECRET")
+    config = tmp_path / "kic-conformance.toml"
+    config.write_text('defect = ["mirror-skipped"]\n', encoding="utf-8")
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{config.name}: the key 'defect' is not an option of kic-conformance run" in err

@@ -101,14 +101,21 @@ def test_scenarios_become_items_with_outcomes(pytester, double, scenario_folder)
 
 
 def test_marks_and_keyword_select(pytester, double, scenario_folder) -> None:
+    allow = "--kic-allow-incomplete"  # a selection is an incomplete run
     result = pytester.runpytest_subprocess(
-        *kic_args(double, scenario_folder), "-m", "oas_klant_list"
+        *kic_args(double, scenario_folder), "-m", "oas_klant_list", allow
     )
     result.assert_outcomes(passed=2, warnings=1)
-    result = pytester.runpytest_subprocess(*kic_args(double, scenario_folder), "-m", "should")
+    assert result.ret == pytest.ExitCode.OK
+    result = pytester.runpytest_subprocess(
+        *kic_args(double, scenario_folder), "-m", "should", allow
+    )
     result.assert_outcomes(passed=1, deselected=2, warnings=1)
-    result = pytester.runpytest_subprocess(*kic_args(double, scenario_folder), "-k", "create")
+    result = pytester.runpytest_subprocess(
+        *kic_args(double, scenario_folder), "-k", "create", allow
+    )
     result.assert_outcomes(failed=1, deselected=2)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # a failure is never allowed
 
 
 def test_inert_without_options(pytester) -> None:
@@ -152,6 +159,22 @@ def test_missing_credentials_are_one_usage_error(pytester, scenario_folder) -> N
     bad.stderr.fnmatch_lines(["*--kic-timeout*positive number*"])
 
 
+def test_a_shared_config_key_the_plugin_does_not_take_is_a_usage_error(
+    pytester, scenario_folder
+) -> None:
+    """``html`` in a kic-conformance.toml shared with the CLI: no report would be written."""
+    config = pytester.path / "kic-conformance.toml"
+    config.write_text('html = "report.html"\n', encoding="utf-8")
+    result = pytester.runpytest_subprocess(
+        "--kic-url", "http://127.0.0.1:9/api/v1", "--kic-config", str(config),
+        "-p", "harness.pytest_plugin",
+    )  # fmt: skip
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"*{config}: the key 'html' is not an option of the pytest plugin*--kic-config FILE*"]
+    )
+
+
 def test_settings_from_the_environment_and_the_verdict_line(
     pytester, double, scenario_folder, monkeypatch
 ) -> None:
@@ -176,10 +199,21 @@ def test_settings_from_the_environment_and_the_verdict_line(
             "mode: no DRC; no narrow client; *",
             "NO FAILURES (incomplete: no mock DRC*pytest -k not create*1 skipped) http*"
             "(KIC 1.0.0-rc1; 2 passed, 1 skipped)",
+            "kic-conformance: exit status 1: no item failed, but the run was incomplete *"
+            "give --kic-allow-incomplete*",
             "*needs a narrow-scope client (--kic-narrow-client-id/--kic-narrow-secret)*",
         ]
     )
     assert SECRET not in result.stdout.str()
+    # Incomplete is not a pass: a CI job on pytest fails, as on the CLI's exit 3 ...
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    # ... unless the user says an incomplete run is what they want.
+    allowed = pytester.runpytest_subprocess(
+        "--kic", "-p", "harness.pytest_plugin", "-k", "not create", "--kic-allow-incomplete"
+    )
+    allowed.assert_outcomes(passed=2, skipped=1, deselected=1, warnings=1)
+    assert allowed.ret == pytest.ExitCode.OK
+    assert "exit status 1" not in allowed.stdout.str()
 
 
 def test_the_plugin_starts_the_mock_drc_of_kic_drc_host(pytester, tmp_path) -> None:
@@ -211,6 +245,7 @@ def test_the_plugin_starts_the_mock_drc_of_kic_drc_host(pytester, tmp_path) -> N
     result.stdout.fnmatch_lines(
         ["mode: DRC strict (calls the KIC back), checks tokens; no narrow client;*"]
     )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # one scenario: an incomplete run
 
 
 def test_a_pasted_reproduce_line_reruns_the_failed_item_with_the_plugin(
@@ -262,6 +297,7 @@ def test_reproduce_lines_of_a_plugin_run_name_the_plugin_options() -> None:
         narrow_client=("n", "ns"),
         tls_ca_bundle=Path("/ca.pem"),
         drc_url="http://127.0.0.1:4321",
+        drc_callback_client=("cb", "cb-secret"),
         option_prefix="--kic-",
     )
     config.embedded_drc = _drc_options(
@@ -269,6 +305,7 @@ def test_reproduce_lines_of_a_plugin_run_name_the_plugin_options() -> None:
             "drc_host": "0.0.0.0",
             "drc_port": 8500,
             "drc_public_url": "http://drc:8500",
+            "drc_client": ("kic-x", "kic-x-secret"),
             "drc_lenient": True,
             "drc_accept_any_token": False,
         }
@@ -279,7 +316,10 @@ def test_reproduce_lines_of_a_plugin_run_name_the_plugin_options() -> None:
     assert "--kic-tls-ca-bundle /ca.pem" in line
     assert "--kic-drc-host 0.0.0.0 --kic-drc-port 8500 --kic-drc-public-url http://drc:8500" in line
     assert "--kic-drc-lenient" in line and "4321" not in line
+    assert '--kic-drc-client "$KIC_CONFORMANCE_DRC_CLIENT"' in line
+    assert '--kic-drc-callback-client "$KIC_CONFORMANCE_DRC_CALLBACK_CLIENT"' in line
     assert "ns" not in line.split() and '"s"' not in line
+    assert "cb-secret" not in line and "kic-x-secret" not in line
     options = [word for word in line.split("#")[0].split() if word.startswith("--")]
     assert options and all(word.startswith("--kic-") for word in options), options
     config.demo_defects = ()

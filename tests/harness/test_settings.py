@@ -144,11 +144,6 @@ FIRST_APART = {"drc_url": "http://drc.test:8000"}
             "--second-drc-public-url goes with --second-drc-port",
         ),
         ({**FIRST_APART, "second_drc_url": "http://drc.test:8000/"}, "cli", "names the DRC of"),
-        (
-            {**FIRST_APART, "second_drc_url": "http://drc2.test/documenten/api/v1"},
-            "pytest",
-            "--kic-second-drc-url:",
-        ),
     ],
 )
 def test_the_second_drc_options_go_with_the_first(values, front_end, problem) -> None:
@@ -157,3 +152,63 @@ def test_the_second_drc_options_go_with_the_first(values, front_end, problem) ->
         assert found is None
     else:
         assert found is not None and problem in found
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "message"),
+    [
+        (
+            "run",
+            'defect = ["mirror-skipped"]\n',
+            "'defect' is not an option of kic-conformance run",
+        ),
+        ("pytest", 'html = "r.html"\n', "'html' is not an option of the pytest plugin"),
+        ("pytest", 'json = "r.json"\n', "'json' is not an option of the pytest plugin"),
+        ("pytest", "max-failures = 3\n", "use pytest's --maxfail instead"),
+        ("pytest", 'junit = "r.xml"\n', "use pytest's --junitxml instead"),
+        ("pytest", "workers = 2\n", "use pytest-xdist's -n instead"),
+        ("pytest", 'defect = ["x"]\n', "'defect' is not an option of the pytest plugin"),
+    ],
+)
+def test_a_key_the_command_does_not_take_is_an_error_naming_key_and_file(
+    tmp_path: Path, command: str, text: str, message: str
+) -> None:
+    """A key silently passed over would be a setting the user believes in (a report that is
+    never written, a limit never applied)."""
+    config = write(tmp_path, text)
+    with pytest.raises(SettingsError) as raised:
+        resolve({}, command, environ={}, config_path=config)
+    assert str(raised.value).startswith(f"{config}: the key ")
+    assert message in str(raised.value)
+
+
+def test_keys_a_command_plainly_does_not_need_are_passed_over(tmp_path: Path) -> None:
+    """One file for run, demo, list and validate: the demo brings its own KIC and DRCs, list
+    and validate only read the selection and the contract."""
+    config = write(
+        tmp_path,
+        'target = "http://kic/api/v1"\ndrc-url = "http://drc:8500"\njson = "r.json"\n'
+        'tag = ["kic-001"]\n',
+    )
+    assert resolve({}, "demo", environ={}, config_path=config)["tag"] == ["kic-001"]
+    assert resolve({}, "list", environ={}, config_path=config)["tag"] == ["kic-001"]
+    assert "tag" not in resolve({}, "validate", environ={}, config_path=config)
+
+
+def test_the_narrow_pair_names_where_its_one_value_came_from(tmp_path: Path) -> None:
+    from harness.settings import pair_problem
+
+    environ = {"KIC_CONFORMANCE_NARROW_SECRET": "n-secret"}
+    values = resolve({}, "run", environ=environ)
+    assert pair_problem(values, "narrow-client-id", "narrow-secret") == (
+        "give both --narrow-client-id and --narrow-secret, or neither (--narrow-secret is set "
+        "by the environment variable KIC_CONFORMANCE_NARROW_SECRET)"
+    )
+    config = write(tmp_path, 'narrow-client-id = "n"\n')
+    values = resolve({}, "pytest", environ={}, config_path=config)
+    assert pair_problem(values, "narrow-client-id", "narrow-secret", "pytest") == (
+        "give both --kic-narrow-client-id and --kic-narrow-secret, or neither "
+        f"(--kic-narrow-client-id is set by the config file {config})"
+    )
+    both = resolve({"narrow_client_id": "n"}, "run", environ=environ)
+    assert pair_problem(both, "narrow-client-id", "narrow-secret") is None

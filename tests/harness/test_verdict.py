@@ -75,6 +75,7 @@ def test_only_a_complete_run_without_failures_is_conformant() -> None:
         ({"fuzz_examples": 0}, "no fuzzing"),
         ({"fuzz_examples": 5}, "fuzzing with 5 examples per operation (fewer than 25)"),
         ({"preflight": False}, "no pre-flight checks"),
+        ({"tls_insecure": True}, "TLS certificates not checked"),
     ],
 )
 def test_every_gap_of_the_mode_makes_a_run_incomplete(change: dict, reason: str) -> None:
@@ -105,6 +106,29 @@ def test_the_mode_of_a_drc_comes_from_the_drc_itself() -> None:
     assert (lenient.drc, lenient.drc_checks_tokens) == ("lenient", False)
     unknown = run_mode(config, {}, given=False, preflight=False)
     assert (unknown.drc, unknown.drc_checks_tokens, unknown.preflight) == ("unknown", False, False)
+
+
+def test_an_insecure_run_is_never_conformant_and_every_report_says_so(tmp_path: Path) -> None:
+    """--insecure: the harness did not check who answered, so no certificate rests on it."""
+    config = RunConfig(
+        target="https://kic/api/v1",
+        client_id="c",
+        secret="s",
+        drc_url="http://drc",
+        narrow_client=("n", "ns"),
+        tls_insecure=True,
+    )
+    settings = {"strict": True, "acceptAnyToken": False}
+    mode = run_mode(config, settings, given=False, preflight=True)
+    result = result_with(mode, passed())
+    assert (result.verdict_state, result.exit_code) == ("NO FAILURES", 3)
+    assert result.incomplete_reasons == ["TLS certificates not checked"]
+    for name, text in report_texts(result, tmp_path).items():
+        assert "TLS certificates not checked" in text, name
+    assert again_from_json(tmp_path).verdict == result.verdict
+    config.tls_insecure = False
+    checked = result_with(run_mode(config, settings, given=False, preflight=True), passed())
+    assert checked.verdict == "CONFORMANT"
 
 
 def report_texts(result: RunResult, folder: Path) -> dict[str, str]:
@@ -195,6 +219,45 @@ def test_max_failures_stops_the_run(httpserver: HTTPServer, tmp_path: Path) -> N
     assert not [c for c in result.cases if c.kind == "fuzz"]
 
 
+SETUP_FAILS = """\
+id: {id}
+title: Reading a klant after listing them
+rule: oas:klant_list
+steps:
+  - call: klant_list
+    under_test: false
+    expect: {{status: 201}}
+  - call: klant_list
+    under_test: true
+    expect: {{status: 200}}
+"""
+
+
+def test_max_failures_counts_precondition_failures_too(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    """A failed set-up step makes a case precondition failed: NOT CONFORMANT like a failed
+    one, so it counts towards --max-failures as well."""
+    httpserver.expect_request("/api/v1/").respond_with_json({}, headers=API)
+    httpserver.expect_request("/api/v1/klanten").respond_with_json([], status=200, headers=API)
+    folder = tmp_path / "scenarios" / "klanten"
+    folder.mkdir(parents=True)
+    for n in range(3):
+        (folder / f"setup-{n}.yaml").write_text(SETUP_FAILS.format(id=f"setup-{n}"))
+    config = RunConfig(
+        target=httpserver.url_for("/api/v1"),
+        client_id="c",
+        secret=SECRET,
+        scenario_paths=[folder.parent],
+        fuzz_examples=0,
+        workers=1,
+        max_failures=2,
+    )
+    result = run(config)
+    assert [c.outcome for c in result.cases] == [Outcome.PRECONDITION_FAILED] * 2
+    assert result.stopped is not None and "1 of 3 scenarios not run" in result.stopped
+
+
 def test_line_progress_for_logs() -> None:
     stream = io.StringIO()
     progress = LineProgress(stream)
@@ -226,10 +289,18 @@ def test_on_a_terminal_the_fuzz_phase_has_its_own_running_bar() -> None:
         assert fuzz.completed == 1 and fuzz.total == 38 and fuzz.fields["last"].endswith("passed")
 
 
+@pytest.mark.parametrize(
+    ("signum", "code", "how"),
+    [
+        (signal.SIGINT, 130, "interrupted"),
+        # A cancelled CI job or ``docker stop``: the same, told apart by its exit status.
+        (signal.SIGTERM, 143, "terminated (SIGTERM)"),
+    ],
+)
 def test_ctrl_c_writes_the_reports_of_what_finished_and_exits_130(
-    httpserver: HTTPServer, tmp_path: Path
+    httpserver: HTTPServer, tmp_path: Path, signum: int, code: int, how: str
 ) -> None:
-    """The second scenario hangs until the test sends SIGINT to the CLI."""
+    """The second scenario hangs until the test sends SIGINT (or SIGTERM) to the CLI."""
     release = []
 
     def slow(request: Request) -> Response:
@@ -262,17 +333,18 @@ def test_ctrl_c_writes_the_reports_of_what_finished_and_exits_130(
         for line in child.stderr:
             if "scenarios 1/2" in line:
                 break
-        child.send_signal(signal.SIGINT)
+        child.send_signal(signum)
         out, err = child.communicate(timeout=60)
     finally:
         release.append(True)
         if child.poll() is None:
             child.kill()
-    assert child.returncode == 130, out + err
+    assert child.returncode == code, out + err
     data = json.loads(report.read_text())
     assert data["interrupted"] is True and data["verdict"] == "INTERRUPTED"
+    assert data["exit_code"] == code and data["terminated"] is (signum == signal.SIGTERM)
     assert [c["id"] for c in data["cases"]] == ["a-fast"]
-    assert "interrupted after 1 of 2 scenarios" in data["incomplete"]
+    assert f"{how} after 1 of 2 scenarios" in data["incomplete"]
     assert out.rstrip().splitlines()[-2].startswith("INTERRUPTED ")
 
 
