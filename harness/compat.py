@@ -268,7 +268,8 @@ def _accepted_under(
         status == 400
         and problem.keyword == "required"
         and problem.path == ()
-        and problem.text.endswith("'invalidParams' is a required property")
+        and isinstance(problem.instance, dict)
+        and "invalidParams" not in problem.instance
         and not is_json_document(request_body)
     ):
         return PARSE_ERROR_FOUT

@@ -30,6 +30,7 @@ from jsonschema import FormatChecker
 from openapi_schema_validator import OAS30ReadValidator, oas30_format_checker
 
 from harness.compat import BLANK_UNSET_FORMATS
+from harness.matchers import show
 from zgw.contract import openapi_path
 from zgw.errors import JSON, PROBLEM_JSON
 
@@ -212,7 +213,7 @@ class Spec:
     ) -> list[str]:
         """Problems of ``instance`` against an OpenAPI 3.0 ``schema`` (response semantics)."""
         return [
-            f"{where}{_json_path(error.absolute_path)}: {error.message}"
+            f"{where}{_json_path(error.absolute_path)}: {schema_message(error)}"
             for error in self.schema_errors(schema, instance)
         ]
 
@@ -336,7 +337,7 @@ class ResponseProblem:
         path = tuple(error.absolute_path)
         return cls(
             aspect,
-            f"{where}{_json_path(path)}: {error.message}",
+            f"{where}{_json_path(path)}: {schema_message(error)}",
             path,
             str(error.validator),
             error.instance,
@@ -370,6 +371,38 @@ def _parse_body(body: Any) -> tuple[bool, Any, str | None]:
         except (ValueError, UnicodeDecodeError) as exc:
             return True, None, f"body: not valid JSON ({exc})"
     return body is not None, body, None
+
+
+#: How :func:`schema_message` words the common keywords (the value, then this); each gets
+#: the keyword's value in JSON as ``{expected}``.
+_KEYWORD_WORDING = {
+    "type": "is not of type {expected}",
+    "enum": "is not one of {expected}",
+    "const": "is not {expected}",
+    "format": "is not a {expected}",
+    "pattern": "does not match {expected}",
+    "minLength": "is too short (minLength {expected})",
+    "maxLength": "is too long (maxLength {expected})",
+    "minimum": "is less than the minimum of {expected}",
+    "maximum": "is more than the maximum of {expected}",
+    "minItems": "has too few items (minItems {expected})",
+    "maxItems": "has too many items (maxItems {expected})",
+}
+_REQUIRED = re.compile(r"^(?P<name>'.*'|\".*\") is a required property$")
+
+
+def schema_message(error: Any) -> str:
+    """A jsonschema error's message with the values in JSON (``"" is not one of ["a"]``, not
+    Python's ``'' is not one of ['a']``), like every other check message; the validator's
+    own wording for the keywords not listed in :data:`_KEYWORD_WORDING`."""
+    wording = _KEYWORD_WORDING.get(str(error.validator))
+    if wording is not None:
+        return f"{show(error.instance)} {wording.format(expected=show(error.validator_value))}"
+    if error.validator == "required":
+        match = _REQUIRED.match(error.message)
+        if match:
+            return f"{show(match.group('name')[1:-1])} is a required property"
+    return str(error.message)
 
 
 def _error_sort_key(error: Any) -> tuple[str, str]:

@@ -95,8 +95,8 @@ def test_schema_problems_are_named_by_path(mini) -> None:
         "thing_read", 200, {"ETag": "x"}, {"name": 3, "kind": "c", "owner": {"naam": "long"}}
     )
     text = "\n".join(problems)
-    assert "'url' is a required property" in text
-    assert "body.name: 3 is not of type 'string'" in text
+    assert '"url" is a required property' in text
+    assert 'body.name: 3 is not of type "string"' in text
     assert "body.kind" in text
     assert "body.owner.naam" in text
 
