@@ -302,7 +302,7 @@ class Spec:
             problems.append(
                 ResponseProblem(
                     "content-type",
-                    f"header Content-Type: {content_type!r} is not a JSON media type",
+                    f"header Content-Type: {show(content_type)} is not a JSON media type",
                 )
             )
         if parse_problem:
