@@ -39,10 +39,11 @@ from typing import Any
 from harness.config import DEFAULT_DRC_CALLBACK_CLIENT, DEFAULT_DRC_CLIENT, DEFAULT_FUZZ_SEED
 
 # The reading of values (environment, TOML file, precedence) is shared with mock-drc.
+from zgw.settings import CONFIG_FILE as CONFIG_FILE_SOURCE
+from zgw.settings import ENVIRONMENT, picked, read_config
 from zgw.settings import SettingsError as SettingsError
 from zgw.settings import argparse_type as argparse_type
 from zgw.settings import find_config as _find_config
-from zgw.settings import pick, read_config
 from zgw.settings import text as _text
 
 ENV_PREFIX = "KIC_CONFORMANCE_"
@@ -323,18 +324,13 @@ def key_problem(key: str, command: str, path: Path) -> str | None:
     return f"{text} and leave the key out (or give another file: {other_file})"
 
 
-def _source(
-    option: Option, given: Any, environ: Mapping[str, str], file: ConfigFile | None
-) -> str | None:
-    """Where :func:`zgw.settings.pick` takes the value of ``option`` from (None: the default),
-    for messages that must say which value to fix."""
-    if given is not None:
-        return "the command line"
-    if environ.get(option.env) is not None:
+def _source_text(source: str, option: Option, file: ConfigFile | None) -> str:
+    """Where a value came from, for messages that must say which value to fix."""
+    if source == ENVIRONMENT:
         return f"the environment variable {option.env}"
-    if file is not None and option.name in file.values:
+    if source == CONFIG_FILE_SOURCE and file is not None:
         return f"the config file {file.path}"
-    return None
+    return f"the {source}"
 
 
 def resolve(
@@ -358,11 +354,9 @@ def resolve(
     file_values = file.values if file is not None else {}
     sources: dict[str, str] = {}
     for option in options_for(command):
-        given_value = given.get(option.dest)
-        values[option.dest] = pick(option, given_value, environ, file_values)
-        source = _source(option, given_value, environ, file)
+        values[option.dest], source = picked(option, given.get(option.dest), environ, file_values)
         if source is not None:
-            sources[option.dest] = source
+            sources[option.dest] = _source_text(source, option, file)
     values["config_file"] = str(file.path) if file else None
     values["sources"] = sources
     return values

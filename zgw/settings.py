@@ -220,16 +220,29 @@ def file_value(option: OptionSpec, value: Any, path: Path) -> Any:
 # -- precedence --------------------------------------------------------------------------------
 
 
+#: Where :func:`picked` found a value (None: the option's default).
+COMMAND_LINE, ENVIRONMENT, CONFIG_FILE = "command line", "environment", "config file"
+
+
+def picked(
+    option: OptionSpec, given: Any, environ: Mapping[str, str], file_values: Mapping[str, Any]
+) -> tuple[Any, str | None]:
+    """The value of ``option`` and where it came from: ``given`` (the command line; None =
+    not given), else its environment variable, else ``file_values`` (:func:`read_config`),
+    else its default (source None)."""
+    if given is not None:
+        return given, COMMAND_LINE
+    if environ.get(option.env) is not None:
+        value = env_value(option, environ[option.env])
+        if value is not None:
+            return value, ENVIRONMENT
+    if option.name in file_values and file_values[option.name] is not None:
+        return file_values[option.name], CONFIG_FILE
+    return (list(option.default or []) if option.many else option.default), None
+
+
 def pick(
     option: OptionSpec, given: Any, environ: Mapping[str, str], file_values: Mapping[str, Any]
 ) -> Any:
-    """The value of ``option``: ``given`` (the command line; None = not given), else its
-    environment variable, else ``file_values`` (:func:`read_config`), else its default."""
-    value = given
-    if value is None and environ.get(option.env) is not None:
-        value = env_value(option, environ[option.env])
-    if value is None and option.name in file_values:
-        value = file_values[option.name]
-    if value is None:
-        value = list(option.default or []) if option.many else option.default
-    return value
+    """The value of ``option`` (:func:`picked`, without where it came from)."""
+    return picked(option, given, environ, file_values)[0]

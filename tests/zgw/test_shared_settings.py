@@ -106,4 +106,5 @@ def test_the_harness_and_the_mock_drc_share_this_reading() -> None:
     import zgw.settings
 
     assert harness.settings.SettingsError is zgw.settings.SettingsError
-    assert mock_drc.cli.pick is harness.settings.pick is zgw.settings.pick
+    # One precedence: mock-drc's pick is picked without the source, which the harness uses.
+    assert mock_drc.cli.pick is zgw.settings.pick and harness.settings.picked is zgw.settings.picked
