@@ -24,6 +24,15 @@ from .validation import now_utc
 Errors = list[InvalidParam]
 
 
+def new_defaults(kind: Kind) -> dict[str, Any]:
+    """What a new object of ``kind`` holds before its body: the schema's defaults, and now as
+    its ``interactiedatum`` (where it has one)."""
+    defaults = defaults_for(kind.schema)
+    if "interactiedatum" in defaults:
+        defaults["interactiedatum"] = now_utc()
+    return defaults
+
+
 class Preparer:
     """Validates bodies for every kind against one store (for local links)."""
 
@@ -40,7 +49,7 @@ class Preparer:
         if not isinstance(body, dict) and self.defects.checked(errors):
             raise ValidationFailed(errors)
         self._resolve_links(kind, cleaned, errors)
-        base = stored if stored is not None else self._defaults(kind)
+        base = stored if stored is not None else new_defaults(kind)
         if kind.prepare is not None:
             kind.prepare(Change(kind, body, cleaned, base, stored is not None, errors))
         errors = self.defects.checked(errors)
@@ -59,13 +68,6 @@ class Preparer:
         if problems:
             raise ValidationFailed(problems)
         return merged
-
-    @staticmethod
-    def _defaults(kind: Kind) -> dict[str, Any]:
-        defaults = defaults_for(kind.schema)
-        if "interactiedatum" in defaults:
-            defaults["interactiedatum"] = now_utc()
-        return defaults
 
     def _resolve_links(self, kind: Kind, cleaned: dict[str, Any], errors: Errors) -> None:
         for name, target in kind.links.items():

@@ -17,12 +17,11 @@ from zgw.errors import ApiError, ValidationFailed
 from .config import KicConfig
 from .drc_sync import DrcSync, settle_time
 from .kinds import MIRRORED, Kind, link_chain
-from .preparation import Preparer
+from .preparation import Preparer, new_defaults
 from .remote import RemoteApis
-from .shapes import defaults_for, spec_shaped
+from .shapes import spec_shaped
 from .storage import Store
 from .urls import parse_local, resource_url
-from .validation import now_utc
 from .zaak_relations import ZaakRelation, ZaakRelations
 
 
@@ -81,9 +80,7 @@ class KicService:
         link) and a verzoekinformatieobject (its row would be mirrored) are not kept."""
         if kind.drc_mirrored or not isinstance(body, dict):
             return
-        row = spec_shaped(kind.schema, defaults_for(kind.schema))
-        if "interactiedatum" in row:
-            row["interactiedatum"] = now_utc()
+        row = spec_shaped(kind.schema, new_defaults(kind))
         for name, value in body.items():
             if name not in kind.fields:
                 continue
